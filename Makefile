@@ -1,0 +1,58 @@
+# OpenAgent Desktop. `make help` lists the targets.
+#
+# On a fresh Debian 12 machine:
+#   make run    builds and runs the headless gateway in ./my-agent
+#   make test   installs what the tests need (apt, npm) and runs every test
+
+SHELL       := /bin/bash
+GO          ?= go
+VERSION     ?= 0.1.0
+LDFLAGS     := -X openagent/app.Version=$(VERSION)
+AGENT_DIR   ?= ./my-agent
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export DEBIAN_FRONTEND := noninteractive
+
+# Debian packages: GUI libraries for the desktop build and its tests, and the browser.
+APT_PKGS := libgtk-3-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev xvfb xauth dbus-x11 \
+            imagemagick xdotool x11-utils chromium
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: headless ## build and run the headless gateway in ./my-agent (AGENT_DIR=…)
+	./bin/openagent serve $(AGENT_DIR)
+
+.PHONY: headless
+headless: ## build bin/openagent without cgo or GUI libraries
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/openagent .
+
+.PHONY: deps
+deps: ## install the Debian packages the desktop build and the tests need
+	@if dpkg -s $(APT_PKGS) >/dev/null 2>&1; then echo "apt packages present"; else \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(APT_PKGS); fi
+
+.PHONY: fmt
+fmt: ## fail if gofmt would change anything
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+
+.PHONY: vet
+vet: ## go vet, also for windows and darwin
+	CGO_ENABLED=0 $(GO) vet ./...
+	GOOS=windows CGO_ENABLED=0 $(GO) vet ./...
+	GOOS=darwin CGO_ENABLED=0 $(GO) vet ./...
+
+.PHONY: test-go
+test-go: ## go test -race ./... (CGO_ENABLED=0 build check first)
+	CGO_ENABLED=0 $(GO) build ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+.PHONY: test
+test: deps fmt vet test-go ## install dependencies and run every test (what CI runs)
+
+.PHONY: bench
+bench: ## run the Go benchmarks and print figures
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./gateway/

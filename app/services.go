@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+
+	"openagent/gateway"
+)
+
+// services are the parts behind the gateway (agent, vault, MCP, scheduler…).
+// buildServices constructs them and fills their fields of the gateway config;
+// attach gives them the built server (for resource_event broadcasts); start
+// launches their background work; close stops them in reverse order.
+type services struct {
+	attachers []func(*gateway.Server)
+	starters  []func(context.Context)
+	closers   []func()
+}
+
+func (s *services) onAttach(fn func(*gateway.Server)) { s.attachers = append(s.attachers, fn) }
+func (s *services) onStart(fn func(context.Context))  { s.starters = append(s.starters, fn) }
+func (s *services) onClose(fn func())                 { s.closers = append(s.closers, fn) }
+
+func (s *services) attach(srv *gateway.Server) {
+	for _, fn := range s.attachers {
+		fn(srv)
+	}
+}
+
+func (s *services) start(ctx context.Context) {
+	for _, fn := range s.starters {
+		fn(ctx)
+	}
+}
+
+func (s *services) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// buildServices wires every service into gcfg. On error, whatever was built
+// is closed again.
+func buildServices(ctx context.Context, gcfg *gateway.Config, log *slog.Logger) (svc *services, err error) {
+	svc = &services{}
+	defer func() {
+		if err != nil {
+			svc.close()
+		}
+	}()
+	// -- agent runtime (issue 3) --
+	// -- vault (issue 4) --
+	// -- mcp (issue 6) --
+	// -- scheduler, uploads, files, update (issue 8) --
+	return svc, nil
+}
+
+func decodeBody(r io.Reader, v any) error { return json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(v) }
