@@ -72,6 +72,7 @@ type Gateway struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	lastPort int
+	lastConf int // channels.websocket.port when lastPort was bound
 	settings *config.File
 }
 
@@ -221,7 +222,8 @@ func (g *Gateway) start() (err error) {
 
 	preferred := ws.Port
 	g.mu.Lock()
-	if g.lastPort != 0 && g.opts.Port == 0 {
+	if g.lastPort != 0 && g.opts.Port == 0 && g.lastConf == ws.Port {
+		// Keep the port clients know, unless the setting changed since.
 		preferred = g.lastPort
 	}
 	g.mu.Unlock()
@@ -290,7 +292,7 @@ func (g *Gateway) start() (err error) {
 
 	done := make(chan struct{})
 	g.mu.Lock()
-	g.cancel, g.done, g.lastPort, g.settings = cancel, done, port, settings
+	g.cancel, g.done, g.lastPort, g.lastConf, g.settings = cancel, done, port, ws.Port, settings
 	g.mu.Unlock()
 	g.setState(State{Running: true, Port: port, Host: ws.Host, Token: ws.Token})
 	log.Info("gateway listening", "addr", ln.Addr().String(), "dir", dir)
