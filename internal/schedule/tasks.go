@@ -40,7 +40,9 @@ type Task struct {
 }
 
 // RunOnce reports whether the task is a one-shot (@once:<epoch>).
-func (t Task) RunOnce() bool { return strings.HasPrefix(strings.TrimSpace(t.CronExpression), oncePrefix) }
+func (t Task) RunOnce() bool {
+	return strings.HasPrefix(strings.TrimSpace(t.CronExpression), oncePrefix)
+}
 
 // taskJSON is the wire form of a Task.
 type taskJSON struct {
