@@ -203,7 +203,7 @@ func (s *Server) openAI(w http.ResponseWriter, r *http.Request, rep Reply) {
 	if rep.Usage != nil {
 		event(w, "", obj{"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "fake", "choices": []obj{},
 			"usage": obj{"prompt_tokens": rep.Usage.InputTokens, "completion_tokens": rep.Usage.OutputTokens,
-				"total_tokens": rep.Usage.InputTokens + rep.Usage.OutputTokens,
+				"total_tokens":          rep.Usage.InputTokens + rep.Usage.OutputTokens,
 				"prompt_tokens_details": obj{"cached_tokens": rep.Usage.CachedTokens}}})
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")
