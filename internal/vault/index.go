@@ -1,0 +1,580 @@
+package vault
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io/fs"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/fsnotify/fsnotify"
+
+	"openagent/internal/store"
+)
+
+// stmts are the prepared statements of the index write path.
+type stmts struct {
+	insNote, updNote, touchNote, delNote *sql.Stmt
+	insFTS, delFTS                       *sql.Stmt
+	insTag, delTags                      *sql.Stmt
+}
+
+func (s *stmts) prepare(ctx context.Context, db *store.DB) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&s.insNote, `INSERT INTO vault_notes(path, mtime_ns, size) VALUES (?, ?, ?)`},
+		{&s.updNote, `UPDATE vault_notes SET mtime_ns = ?, size = ? WHERE id = ?`},
+		{&s.touchNote, `UPDATE vault_notes SET mtime_ns = ?, size = ? WHERE path = ?`},
+		{&s.delNote, `DELETE FROM vault_notes WHERE id = ?`},
+		{&s.insFTS, `INSERT INTO vault_fts(rowid, path, title, aliases, body) VALUES (?, ?, ?, ?, ?)`},
+		{&s.delFTS, `DELETE FROM vault_fts WHERE rowid = ?`},
+		{&s.insTag, `INSERT OR IGNORE INTO vault_tags(note_id, tag) VALUES (?, ?)`},
+		{&s.delTags, `DELETE FROM vault_tags WHERE note_id = ?`},
+	} {
+		st, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.close()
+			return fmt.Errorf("prepare vault index: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (s *stmts) close() {
+	for _, st := range []*sql.Stmt{s.insNote, s.updNote, s.touchNote, s.delNote, s.insFTS, s.delFTS, s.insTag, s.delTags} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// doc is a note read and parsed, ready to be indexed.
+type doc struct {
+	e       *entry
+	body    string
+	changed bool // the FTS row must be (re)written
+	err     error
+}
+
+// load reads and parses the note at clean path c.
+func (v *Vault) load(c string) (*entry, string, error) {
+	info, b, err := v.readFile(c)
+	if err != nil {
+		return nil, "", err
+	}
+	text := decodeText(b)
+	p := parseNote(stemOf(c), text)
+	e := &entry{
+		path: c, key: noteKey(c), base: strings.ToLower(stemOf(c)),
+		title: p.title, tags: p.tags, aliases: p.aliases, typ: p.typ, links: p.links,
+		modified: info.ModTime(), size: info.Size(), hash: maphash.Bytes(v.seed, b),
+	}
+	return e, p.body, nil
+}
+
+// writeDoc stores one note's row, FTS document and tags in tx. old is the
+// previous id (0 when new).
+func (v *Vault) writeDoc(ctx context.Context, tx *sql.Tx, e *entry, body string, old int64) error {
+	st := func(s *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, s) }
+	mtime := e.modified.UnixNano()
+	if old != 0 {
+		if _, err := st(v.stmts.delFTS).ExecContext(ctx, old); err != nil {
+			return err
+		}
+		if _, err := st(v.stmts.delTags).ExecContext(ctx, old); err != nil {
+			return err
+		}
+		if _, err := st(v.stmts.updNote).ExecContext(ctx, mtime, e.size, old); err != nil {
+			return err
+		}
+		e.id = old
+	} else {
+		res, err := st(v.stmts.insNote).ExecContext(ctx, e.path, mtime, e.size)
+		if err != nil {
+			return err
+		}
+		if e.id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	if _, err := st(v.stmts.insFTS).ExecContext(ctx, e.id, e.path, e.title, strings.Join(e.aliases, "\n"), body); err != nil {
+		return err
+	}
+	for _, t := range e.tags {
+		if _, err := st(v.stmts.insTag).ExecContext(ctx, e.id, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteDoc removes a note's rows in tx.
+func (v *Vault) deleteDoc(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := tx.StmtContext(ctx, v.stmts.delFTS).ExecContext(ctx, id); err != nil {
+		return err
+	}
+	if _, err := tx.StmtContext(ctx, v.stmts.delTags).ExecContext(ctx, id); err != nil {
+		return err
+	}
+	_, err := tx.StmtContext(ctx, v.stmts.delNote).ExecContext(ctx, id)
+	return err
+}
+
+// syncNote brings the index in line with the file at clean path c: a
+// regular .md file is (re)indexed when its bytes changed, anything else is
+// removed from the index. It returns Created, Updated, Deleted or "" (no
+// change). Callers hold writeMu.
+func (v *Vault) syncNote(ctx context.Context, c string) (string, error) {
+	v.mu.RLock()
+	old := v.names.byPath[c]
+	v.mu.RUnlock()
+
+	info, err := v.fsys.Lstat(c)
+	if err != nil || !info.Mode().IsRegular() || !isNotePath(c) {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if rootErr(c, err) == err {
+				return "", fmt.Errorf("stat %q: %w", c, err)
+			}
+		}
+		if old == nil {
+			return "", nil
+		}
+		if _, err := v.removeNotes(ctx, c); err != nil {
+			return "", err
+		}
+		return Deleted, nil
+	}
+	e, body, err := v.load(c)
+	if errors.Is(err, ErrNotFound) { // gone between Lstat and read
+		return v.syncNote(ctx, c)
+	}
+	if err != nil {
+		return "", err
+	}
+	if old != nil && old.hash == e.hash {
+		if !old.modified.Equal(e.modified) {
+			v.mu.Lock()
+			old.modified, old.size = e.modified, e.size
+			v.mu.Unlock()
+			if _, err := v.stmts.touchNote.ExecContext(ctx, e.modified.UnixNano(), e.size, c); err != nil {
+				return "", fmt.Errorf("index %q: %w", c, err)
+			}
+		}
+		return "", nil
+	}
+	v.reindexed.Add(1)
+	var oldID int64
+	if old != nil {
+		oldID = old.id
+	}
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("index %q: %w", c, err)
+	}
+	if oldID == 0 { // a row may exist from an earlier run
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM vault_notes WHERE path = ?`, c).Scan(&oldID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			tx.Rollback()
+			return "", fmt.Errorf("index %q: %w", c, err)
+		}
+	}
+	if err := v.writeDoc(ctx, tx, e, body, oldID); err != nil {
+		tx.Rollback()
+		return "", fmt.Errorf("index %q: %w", c, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("index %q: %w", c, err)
+	}
+	v.mu.Lock()
+	if old != nil {
+		v.names.remove(old)
+	}
+	v.names.add(e)
+	v.graph = nil
+	v.mu.Unlock()
+	if old == nil {
+		return Created, nil
+	}
+	return Updated, nil
+}
+
+// removeNotes drops the note at c and every note below c/ (a removed
+// folder) from the index, returning their paths. Callers hold writeMu.
+func (v *Vault) removeNotes(ctx context.Context, c string) ([]string, error) {
+	v.mu.RLock()
+	var gone []*entry
+	if e := v.names.byPath[c]; e != nil {
+		gone = append(gone, e)
+	}
+	prefix := c + "/"
+	for p, e := range v.names.byPath {
+		if strings.HasPrefix(p, prefix) {
+			gone = append(gone, e)
+		}
+	}
+	v.mu.RUnlock()
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("unindex %q: %w", c, err)
+	}
+	for _, e := range gone {
+		if err := v.deleteDoc(ctx, tx, e.id); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("unindex %q: %w", e.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("unindex %q: %w", c, err)
+	}
+	paths := make([]string, len(gone))
+	v.mu.Lock()
+	for i, e := range gone {
+		v.names.remove(e)
+		paths[i] = e.path
+	}
+	v.graph = nil
+	v.mu.Unlock()
+	return paths, nil
+}
+
+// Index reads every note and brings the full-text index in line with the
+// vault in one transaction: new and changed files (by mtime and size) are
+// indexed, unchanged ones keep their rows, rows of vanished files are
+// dropped. It replaces the in-memory model, and closes Ready when done.
+func (v *Vault) Index(ctx context.Context) error {
+	return v.index(ctx, nil)
+}
+
+type dbRow struct {
+	id    int64
+	mtime int64
+	size  int64
+}
+
+// index is Index; with w it also watches every folder it walks.
+func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
+	v.writeMu.Lock()
+	defer v.writeMu.Unlock()
+
+	var files []string
+	err := filepath.WalkDir(v.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == v.root {
+				return err
+			}
+			v.log.Warn("walk vault", "path", p, "err", err)
+			return nil
+		}
+		if p != v.root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if w != nil {
+				if err := w.Add(p); err != nil {
+					v.log.Warn("watch folder", "path", p, "err", err)
+				}
+			}
+			return nil
+		}
+		if d.Type().IsRegular() && isNotePath(d.Name()) {
+			rel, err := filepath.Rel(v.root, p)
+			if err == nil {
+				files = append(files, filepath.ToSlash(rel))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("walk vault %q: %w", v.root, err)
+	}
+
+	rows := map[string]dbRow{}
+	rs, err := v.db.QueryContext(ctx, `SELECT id, path, mtime_ns, size FROM vault_notes`)
+	if err != nil {
+		return fmt.Errorf("read vault index: %w", err)
+	}
+	for rs.Next() {
+		var r dbRow
+		var p string
+		if err := rs.Scan(&r.id, &p, &r.mtime, &r.size); err != nil {
+			rs.Close()
+			return fmt.Errorf("read vault index: %w", err)
+		}
+		rows[p] = r
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("read vault index: %w", err)
+	}
+
+	// Read and parse in parallel; one writer owns the transaction.
+	jobs := make(chan string)
+	docs := make(chan doc, 64)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				e, body, err := v.load(c)
+				d := doc{e: e, body: body, err: err}
+				if err == nil {
+					r, ok := rows[c]
+					d.changed = !ok || r.mtime != e.modified.UnixNano() || r.size != e.size
+					if ok {
+						e.id = r.id
+					}
+				}
+				docs <- d
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, c := range files {
+			select {
+			case jobs <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(docs) }()
+
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		for range docs {
+		}
+		return fmt.Errorf("index vault: %w", err)
+	}
+	fresh := newNames()
+	var werr error
+	for d := range docs {
+		if werr != nil {
+			continue // drain
+		}
+		if d.err != nil {
+			if !errors.Is(d.err, ErrNotFound) {
+				v.log.Warn("read note", "err", d.err)
+			}
+			continue
+		}
+		if d.changed {
+			if err := v.writeDoc(ctx, tx, d.e, d.body, d.e.id); err != nil {
+				werr = fmt.Errorf("index %q: %w", d.e.path, err)
+				continue
+			}
+		}
+		fresh.add(d.e)
+	}
+	if werr == nil {
+		werr = ctx.Err()
+	}
+	if werr == nil {
+		for p, r := range rows {
+			if _, ok := fresh.byPath[p]; !ok {
+				if err := v.deleteDoc(ctx, tx, r.id); err != nil {
+					werr = fmt.Errorf("unindex %q: %w", p, err)
+					break
+				}
+			}
+		}
+	}
+	if werr != nil {
+		tx.Rollback()
+		return werr
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("index vault: %w", err)
+	}
+	v.mu.Lock()
+	v.names = fresh
+	v.graph = nil
+	v.mu.Unlock()
+	v.readyOnce.Do(func() { close(v.ready) })
+	return nil
+}
+
+// Query is a search.
+type Query struct {
+	// Text is matched as words (each a prefix is not required, except the
+	// last, which may be partly typed). Empty Text with a Tag lists the notes
+	// with that tag; empty both finds nothing.
+	Text string
+	// Tag keeps notes with this tag or a tag nested below it ("a" keeps
+	// "a/b"). Optional; a leading # is ignored.
+	Tag string
+	// Limit caps the results (default 20, at most 200).
+	Limit int
+}
+
+// Result is one search hit, best first.
+type Result struct {
+	Path  string
+	Title string
+	Tags  []string
+	// Snippet is an HTML fragment: the best-matching passage with matched
+	// words in <mark>…</mark>; everything else is escaped.
+	Snippet string
+	// Score is the bm25 relevance (higher is better); 0 for tag-only lists.
+	Score float64
+}
+
+// Search limits.
+const (
+	DefaultSearchLimit = 20
+	MaxSearchLimit     = 200
+	snippetTokens      = 16
+)
+
+// Search runs a ranked full-text search over path, title, aliases and body.
+func (v *Vault) Search(ctx context.Context, q Query) ([]Result, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultSearchLimit
+	}
+	limit = min(limit, MaxSearchLimit)
+	tag := strings.TrimPrefix(strings.TrimSpace(q.Tag), "#")
+	match := ftsQuery(q.Text)
+	if match == "" {
+		if tag == "" {
+			return []Result{}, nil
+		}
+		return v.tagged(tag, limit), nil
+	}
+	sqlText := `SELECT n.path, snippet(vault_fts, -1, char(1), char(2), '…', ` + fmt.Sprint(snippetTokens) + `), rank
+		FROM vault_fts JOIN vault_notes n ON n.id = vault_fts.rowid
+		WHERE vault_fts MATCH ?`
+	args := []any{match}
+	if tag != "" {
+		sqlText += ` AND vault_fts.rowid IN (SELECT note_id FROM vault_tags WHERE tag = ? OR tag LIKE ? ESCAPE '\')`
+		args = append(args, tag, likeEscape(tag)+"/%")
+	}
+	sqlText += ` ORDER BY rank LIMIT ?`
+	args = append(args, limit)
+	rs, err := v.db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search vault: %w", err)
+	}
+	defer rs.Close()
+	out := []Result{}
+	for rs.Next() {
+		var r Result
+		var snip string
+		if err := rs.Scan(&r.Path, &snip, &r.Score); err != nil {
+			return nil, fmt.Errorf("search vault: %w", err)
+		}
+		r.Score = -r.Score
+		r.Snippet = markSnippet(snip)
+		out = append(out, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("search vault: %w", err)
+	}
+	v.mu.RLock()
+	for i := range out {
+		if e := v.names.byPath[out[i].Path]; e != nil {
+			out[i].Title, out[i].Tags = e.title, e.tags
+		} else {
+			out[i].Title, out[i].Tags = stemOf(out[i].Path), []string{}
+		}
+	}
+	v.mu.RUnlock()
+	return out, nil
+}
+
+// tagged lists notes carrying tag (or a tag nested below it), by path.
+func (v *Vault) tagged(tag string, limit int) []Result {
+	lt := strings.ToLower(tag)
+	out := []Result{}
+	v.mu.RLock()
+	for _, e := range v.names.byPath {
+		for _, t := range e.tags {
+			t = strings.ToLower(t)
+			if t == lt || strings.HasPrefix(t, lt+"/") {
+				out = append(out, Result{Path: e.path, Title: e.title, Tags: e.tags})
+				break
+			}
+		}
+	}
+	v.mu.RUnlock()
+	sortResults(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+func sortResults(rs []Result) {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Path < rs[j].Path })
+}
+
+// ftsQuery turns what a user typed into a safe FTS5 query: every word is a
+// quoted phrase (so FTS5 operators and punctuation are literal), all must
+// match, and the last one may be a prefix.
+func ftsQuery(text string) string {
+	var parts []string
+	for _, w := range strings.Fields(text) {
+		if !strings.ContainsFunc(w, isWordRune) {
+			continue
+		}
+		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	parts[len(parts)-1] += "*"
+	return strings.Join(parts, " ")
+}
+
+func isWordRune(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// markSnippet escapes a snippet for HTML and turns the \x01…\x02 markers
+// into <mark>…</mark>.
+func markSnippet(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for _, r := range s {
+		switch r {
+		case 1:
+			b.WriteString("<mark>")
+		case 2:
+			b.WriteString("</mark>")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '"':
+			b.WriteString("&#34;")
+		case '\'':
+			b.WriteString("&#39;")
+		case '\n', '\r', '\t':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
