@@ -34,6 +34,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// MaxRetries is how often the SDKs retry rate limits and server errors; 0 means never.
 	MaxRetries int
+	// OpenProvider is optional: it replaces the SDK-backed providers
+	// (benchmarks use an in-memory one to measure the loop alone).
+	OpenProvider func(ctx context.Context, typ string, c llm.Config) (llm.Provider, error)
 }
 
 // Limits of one turn.

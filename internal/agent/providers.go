@@ -72,19 +72,9 @@ func (a *Agent) provider(ctx context.Context, t target) (llm.Provider, error) {
 		return p, nil
 	}
 	lc := llm.Config{Name: t.provider, APIKey: t.entry.APIKey, BaseURL: t.entry.BaseURL, HTTPClient: a.cfg.HTTPClient, MaxRetries: a.cfg.MaxRetries}
-	switch t.typ {
-	case "openai":
-		p = openai.New(lc)
-	case "anthropic":
-		p = anthropic.New(lc)
-	case "google":
-		g, err := google.New(ctx, lc)
-		if err != nil {
-			return nil, err
-		}
-		p = g
-	default:
-		return nil, fmt.Errorf("provider %s: type %q is not supported", t.provider, t.typ)
+	p, err := a.open(ctx, t.typ, lc)
+	if err != nil {
+		return nil, err
 	}
 	a.mu.Lock()
 	if len(a.clients) > maxCachedClients {
@@ -93,6 +83,22 @@ func (a *Agent) provider(ctx context.Context, t target) (llm.Provider, error) {
 	a.clients[k] = p
 	a.mu.Unlock()
 	return p, nil
+}
+
+// open builds the SDK-backed provider of a type.
+func (a *Agent) open(ctx context.Context, typ string, lc llm.Config) (llm.Provider, error) {
+	if a.cfg.OpenProvider != nil {
+		return a.cfg.OpenProvider(ctx, typ, lc)
+	}
+	switch typ {
+	case "openai":
+		return openai.New(lc), nil
+	case "anthropic":
+		return anthropic.New(lc), nil
+	case "google":
+		return google.New(ctx, lc)
+	}
+	return nil, fmt.Errorf("provider %s: type %q is not supported", lc.Name, typ)
 }
 
 // maxCachedClients bounds the provider client cache.

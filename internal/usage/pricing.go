@@ -49,8 +49,9 @@ func Bundled() Table {
 	return t
 }
 
-// Lookup finds the price of a model of a configured provider. Config entries
-// win over the bundled table; models served from this machine are free.
+// Lookup finds the price of a model of a configured provider: a price in
+// the config, else the bundled table, else free when the server runs on this
+// machine (ollama, lmstudio or a loopback base_url), else unknown.
 func (t Table) Lookup(cfg config.Config, provider, modelID string) (Price, string) {
 	p := cfg.Providers[provider]
 	for _, m := range p.Models {
@@ -62,12 +63,17 @@ func (t Table) Lookup(cfg config.Config, provider, modelID string) (Price, strin
 			return pr, SourceConfig
 		}
 	}
-	if isLocal(provider, p) {
+	if provider == "ollama" || provider == "lmstudio" {
 		return Price{}, SourceLocal
 	}
 	typ, _ := config.ProviderType(provider, p)
 	if pr, ok := t.lookup(provider, typ, modelID); ok {
 		return pr, SourceTable
+	}
+	// A model the table does not know, served from this machine, is free.
+	// (A known model behind a local proxy keeps its price.)
+	if isLocal(provider, p) {
+		return Price{}, SourceLocal
 	}
 	return Price{}, SourceNone
 }
