@@ -7,6 +7,8 @@ import (
 	"log/slog"
 
 	"openagent/gateway"
+	"openagent/internal/agent"
+	"openagent/internal/usage"
 )
 
 // services are the parts behind the gateway (agent, vault, MCP, scheduler…).
@@ -17,6 +19,10 @@ type services struct {
 	attachers []func(*gateway.Server)
 	starters  []func(context.Context)
 	closers   []func()
+
+	// execBinary returns the binary an update installed, which the next
+	// restart must exec instead of restarting in-process, or "" (issue 8).
+	execBinary func() string
 }
 
 func (s *services) onAttach(fn func(*gateway.Server)) { s.attachers = append(s.attachers, fn) }
@@ -52,10 +58,28 @@ func buildServices(ctx context.Context, gcfg *gateway.Config, log *slog.Logger) 
 		}
 	}()
 	// -- agent runtime (issue 3) --
+	// ag runs the turns; sections below may install a tool registry with ag.SetTools.
+	usageLog := usage.New(gcfg.DB, gcfg.Settings)
+	ag, err := agent.New(agent.Config{Settings: gcfg.Settings, DB: gcfg.DB, Usage: usageLog, Log: log, MaxRetries: agentRetries})
+	if err != nil {
+		return nil, err
+	}
+	gcfg.Agent, gcfg.Models, gcfg.Usage, gcfg.UsageStats = ag, ag, usageLog, usageLog
+	svc.onStart(func(ctx context.Context) { go ag.ProbeLocal(ctx) }) // offers Ollama / LM Studio when no provider is set
 	// -- vault (issue 4) --
 	// -- mcp (issue 6) --
 	// -- scheduler, uploads, files, update (issue 8) --
+	if err := wireScheduler(gcfg, svc, log); err != nil {
+		return nil, err
+	}
+	if err := wireUploads(gcfg); err != nil {
+		return nil, err
+	}
+	wireUpdater(gcfg, svc, log)
 	return svc, nil
 }
+
+// agentRetries is how often the LLM SDKs retry rate limits and server errors.
+const agentRetries = 2
 
 func decodeBody(r io.Reader, v any) error { return json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(v) }

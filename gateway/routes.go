@@ -37,9 +37,44 @@ func (s *Server) routes() http.Handler {
 		r.Delete("/logs", s.handle("logs", s.deleteLogs))
 
 		// -- agent runtime (issue 3): models, providers, usage --
+		r.Get("/usage", s.handle("usage", s.getUsage))
+		r.Get("/usage/daily", s.handle("usage.daily", s.getUsageDaily)) // ?days=7
+		r.Get("/usage/pricing", s.handle("usage.pricing", s.getUsagePricing))
+		r.Get("/models", s.handle("models", s.listModels))
+		r.Post("/models", s.handle("models", s.createModel)) // body: {name, type?, api_key?, base_url?, models?, disabled_models?}
+		r.Get("/models/active", s.handle("models.active", s.getActiveModel))
+		r.Put("/models/active", s.handle("models.active", s.putActiveModel)) // body: the model section (replaces it)
+		r.Get("/models/catalog", s.handle("models.catalog", s.getModelCatalog)) // ?provider=<name>&live=0
+		r.Get("/models/providers", s.handle("models.providers", s.listModelProviders))
+		r.Put("/models/{name}", s.handle("models.provider", s.updateModel)) // body: the keys to change
+		r.Delete("/models/{name}", s.handle("models.provider", s.deleteModel))
+		r.Post("/models/{name}/test", s.handle("models.test", s.testModel)) // body: {model_id?}
+		r.Get("/providers", s.handle("providers", s.listProviders))
+		r.Post("/providers/test", s.handle("providers.test", s.testProvider)) // body: {provider, model_id?}
 		// -- vault (issue 4) --
 		// -- mcp (issue 6) --
+		r.Get("/mcps", s.handle("mcps", s.listMCPs))
+		r.Post("/mcps", s.handle("mcps", s.createMCP))                // upsert a custom server; applied at once
+		r.Post("/mcps/import", s.handle("mcps.import", s.importMCPs)) // body: claude_desktop_config.json
+		r.Get("/mcps/{name}", s.handle("mcp", s.getMCP))
+		r.Put("/mcps/{name}", s.handle("mcp", s.updateMCP)) // field-by-field merge
+		r.Delete("/mcps/{name}", s.handle("mcp", s.deleteMCP))
+		r.Post("/mcps/{name}/enable", s.handle("mcp.enable", s.enableMCP))
+		r.Post("/mcps/{name}/disable", s.handle("mcp.disable", s.disableMCP))
 		// -- scheduler, uploads, files, update (issue 8) --
+		r.Get("/scheduled-tasks", s.handle("tasks", s.listTasks)) // ?enabled_only=1|true|yes
+		r.Post("/scheduled-tasks", s.handle("tasks", s.createTask))
+		r.Get("/scheduled-tasks/{id}", s.handle("task", s.getTask))
+		r.Patch("/scheduled-tasks/{id}", s.handle("task", s.updateTask)) // PUT is an alias (A14)
+		r.Put("/scheduled-tasks/{id}", s.handle("task", s.updateTask))
+		r.Delete("/scheduled-tasks/{id}", s.handle("task", s.deleteTask))
+		r.Get("/scheduled-tasks/{id}/runs", s.handle("task.runs", s.listTaskRuns)) // ?limit=N, newest first
+		r.Post("/upload", s.handle("upload", s.postUpload))                        // multipart; the first part is the file
+		r.Get("/files", s.handle("files", s.getFile))                              // ?path=<abs or agent-dir relative>; Range works
+		r.Get("/update", s.handle("update", s.getUpdateStatus))                    // what the last check found
+		r.Post("/update", s.handle("update", s.postUpdate))                        // check the feed, install, restart
+		// -- desktop (issue 5) --
+		r.Get("/pairing", s.handle("pairing", s.getPairing)) // LAN URLs, token and QR code for other devices
 	})
 
 	r.Handle("/*", s.spa())

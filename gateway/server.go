@@ -18,7 +18,10 @@ import (
 	"openagent/internal/agent"
 	"openagent/internal/config"
 	"openagent/internal/eventlog"
+	"openagent/internal/mcp"
+	"openagent/internal/schedule"
 	"openagent/internal/store"
+	"openagent/internal/upload"
 )
 
 // Agent runs turns for the gateway. internal/agent implements it; tests use doubles.
@@ -78,9 +81,19 @@ type Config struct {
 	// Services below are wired by their own issues; each is optional and its
 	// routes answer 503 with a clear message while it is nil.
 	// -- agent runtime (issue 3) --
+	// Models backs /api/models/* and /api/providers*. Optional; *agent.Agent implements it.
+	Models ModelService
+	// UsageStats backs /api/usage*. Optional; *usage.Log implements it.
+	UsageStats UsageStats
 	// -- vault (issue 4) --
 	// -- mcp (issue 6) --
+	// MCP is the MCP pool behind /api/mcps; nil answers 503.
+	MCP *mcp.Pool
 	// -- scheduler, uploads, files, update (issue 8) --
+	// Scheduler backs /api/scheduled-tasks; nil answers 503 (scheduler.enabled is false).
+	Scheduler *schedule.Scheduler
+	// Uploads backs POST /api/upload; nil answers 503.
+	Uploads *upload.Uploader
 }
 
 // Server is the gateway. Build it with New and run it with Serve.
