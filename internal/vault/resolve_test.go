@@ -1,0 +1,110 @@
+package vault
+
+import (
+	"strings"
+	"testing"
+)
+
+// namesOf builds a lookup over notes given as "path" or "path|alias1,alias2".
+func namesOf(specs ...string) names {
+	n := newNames()
+	for _, s := range specs {
+		p, al, _ := strings.Cut(s, "|")
+		e := &entry{path: p, key: noteKey(p), base: strings.ToLower(stemOf(p)), tags: []string{}}
+		if al != "" {
+			e.aliases = strings.Split(al, ",")
+		}
+		n.add(e)
+	}
+	return n
+}
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	n := namesOf(
+		"Alpha.md",
+		"projects/Alpha.md",
+		"projects/deep/Beta.md",
+		"archive/Beta.md",
+		"z/long/path/Gamma.md",
+		"a/Gamma.md",
+		"people/Ada Lovelace.md|Ada,The Countess",
+		"people/Zed.md|ambiguous",
+		"Other.md|ambiguous",
+		"sub/Delta.md",
+		"sub/inner/Eps.md",
+		"x/Note.md",
+		"y/Note.md",
+		"CaseTest.md",
+	)
+	tests := []struct {
+		name, target, source, want string // want "" = unresolved
+	}{
+		{"exact basename at root", "Alpha", "z.md", "Alpha.md"},
+		{"path first", "projects/Alpha", "z.md", "projects/Alpha.md"},
+		{"path with .md", "projects/Alpha.md", "z.md", "projects/Alpha.md"},
+		{"leading slash", "/projects/Alpha", "z.md", "projects/Alpha.md"},
+		{"case-insensitive path", "PROJECTS/alpha", "z.md", "projects/Alpha.md"},
+		{"case-insensitive name", "casetest", "z.md", "CaseTest.md"},
+		{"shortest path wins", "Gamma", "q.md", "a/Gamma.md"},
+		{"shortest path among Beta", "beta", "q.md", "archive/Beta.md"},
+		{"same folder beats shortest", "Beta", "projects/deep/other.md", "projects/deep/Beta.md"},
+		{"vault path beats same folder", "Alpha", "projects/p.md", "Alpha.md"},
+		{"equal length: alphabetical", "Note", "q.md", "x/Note.md"},
+		{"partial path suffix", "deep/Beta", "q.md", "projects/deep/Beta.md"},
+		{"partial path must match segments", "eep/Beta", "q.md", ""},
+		{"relative to source folder", "inner/Eps", "sub/Delta.md", "sub/inner/Eps.md"},
+		{"dot relative", "./inner/Eps.md", "sub/Delta.md", "sub/inner/Eps.md"},
+		{"dot-dot relative", "../Alpha", "projects/deep/Beta.md", "projects/Alpha.md"},
+		{"dot-dot out of the vault", "../../Alpha", "sub/x.md", ""},
+		{"alias", "Ada", "q.md", "people/Ada Lovelace.md"},
+		{"alias case and spaces", "the countess", "q.md", "people/Ada Lovelace.md"},
+		{"name with space", "ada lovelace", "q.md", "people/Ada Lovelace.md"},
+		{"shared alias: shortest path", "ambiguous", "q.md", "Other.md"},
+		{"name beats alias", "Zed", "q.md", "people/Zed.md"},
+		{"unresolved", "Nowhere", "q.md", ""},
+		{"empty", "  ", "q.md", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if e := n.resolve(tt.target, tt.source); e != nil {
+				got = e.path
+			}
+			if got != tt.want {
+				t.Errorf("resolve(%q from %q) = %q, want %q", tt.target, tt.source, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuildGraph(t *testing.T) {
+	t.Parallel()
+	n := namesOf("a.md", "b.md", "dir/c.md")
+	link := func(targets ...string) []Link {
+		var out []Link
+		for _, t := range targets {
+			tg, sub := splitSubpath(t)
+			out = append(out, Link{Raw: t, Target: tg, Subpath: sub, Kind: Wikilink})
+		}
+		return out
+	}
+	n.byPath["a.md"].links = link("b", "B#Heading", "b^blk", "dir/c", "Missing Note", "missing note", "a", "pic.png")
+	n.byPath["dir/c.md"].links = link("a", "Missing Note#x")
+	g := n.buildGraph()
+	want := []Edge{{"a.md", "b.md"}, {"a.md", "dir/c.md"}, {"a.md", "Missing Note"}, {"dir/c.md", "a.md"}, {"dir/c.md", "Missing Note"}}
+	if len(g.edges) != len(want) {
+		t.Fatalf("edges = %v, want %v", g.edges, want)
+	}
+	for i := range want {
+		if g.edges[i] != want[i] {
+			t.Errorf("edge %d = %v, want %v", i, g.edges[i], want[i])
+		}
+	}
+	if got := g.in["a.md"]; len(got) != 1 || got[0] != "dir/c.md" {
+		t.Errorf("backlinks of a.md = %v, want [dir/c.md]", got)
+	}
+	if len(g.unresolved) != 1 {
+		t.Errorf("unresolved = %v, want one node", g.unresolved)
+	}
+}
