@@ -1,0 +1,89 @@
+// The app's shared state: the connection, the chat store and a bus for
+// resource_event frames that pages subscribe to.
+import { GatewayClient, tabClientId, type ConnState } from './client'
+import { ChatStore } from './chat.svelte'
+import { resolveConnection, saveToken, type Conn } from './conn'
+import { get, setConn } from './api'
+import type { AuthOk, Command, ResourceEvent } from './protocol'
+
+class AppState {
+  conn = $state<Conn & { desktop: boolean }>({ base_url: '', ws_url: '', token: '', desktop: false })
+  state = $state<ConnState>('idle')
+  detail = $state('')
+  info = $state<AuthOk | null>(null)
+  commands = $state<Command[]>([])
+  route = $state(location.hash.slice(1) || '/chat')
+  theme = $state<'light' | 'dark'>((localStorage.getItem('oa.theme') as 'light' | 'dark') ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'))
+  client: GatewayClient | null = null
+  chat!: ChatStore
+  private resourceListeners = new Set<(e: ResourceEvent) => void>()
+
+  async start() {
+    window.addEventListener('hashchange', () => (this.route = location.hash.slice(1) || '/chat'))
+    this.applyTheme()
+    this.conn = await resolveConnection()
+    setConn(this.conn)
+    this.chat = new ChatStore((f) => this.client?.send(f), localStorage)
+    window.addEventListener('pagehide', () => this.chat.flush())
+    this.connect()
+  }
+
+  connect() {
+    this.client?.close()
+    const ids = tabClientId(localStorage, sessionStorage)
+    const c = new GatewayClient({ url: this.conn.ws_url, token: this.conn.token, clientId: ids.id, onTakenOver: ids.renew })
+    this.client = c
+    c.onState((s) => {
+      this.state = s
+      this.detail = c.detail
+    })
+    c.onFrame((f) => {
+      if (f.type === 'auth_ok') {
+        this.info = f
+        this.loadCommands()
+      } else if (f.type === 'resource_event') {
+        for (const fn of this.resourceListeners) fn(f)
+      } else this.chat.handle(f)
+    })
+    c.connect()
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') c.reconnectNow()
+    })
+  }
+
+  login(token: string) {
+    saveToken(token)
+    this.conn = { ...this.conn, token }
+    setConn(this.conn)
+    this.connect()
+  }
+
+  async loadCommands() {
+    try {
+      this.commands = (await get<{ commands: Command[] }>('/api/commands')).commands
+    } catch {
+      /* completion just stays empty */
+    }
+  }
+
+  onResource(fn: (e: ResourceEvent) => void): () => void {
+    this.resourceListeners.add(fn)
+    return () => this.resourceListeners.delete(fn)
+  }
+
+  toggleTheme() {
+    this.theme = this.theme === 'dark' ? 'light' : 'dark'
+    localStorage.setItem('oa.theme', this.theme)
+    this.applyTheme()
+  }
+
+  private applyTheme() {
+    document.documentElement.dataset.theme = this.theme
+  }
+}
+
+export const app = new AppState()
+
+export function go(route: string) {
+  location.hash = '#' + route
+}
