@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"openagent/internal/config"
@@ -22,6 +23,12 @@ type Log struct {
 	settings *config.File
 	table    Table
 	now      func() time.Time
+
+	// The month's spend is kept in memory so that the budget check before
+	// every turn does not sum the table; only this process writes usage_log.
+	mu         sync.Mutex // guards spendMonth and spend
+	spendMonth string     // "" until loaded
+	spend      float64
 }
 
 // New returns a Log over db; prices and the budget are read live from settings.
@@ -77,7 +84,28 @@ func (l *Log) Record(ctx context.Context, e Entry) (Row, error) {
 	if err != nil {
 		return r, fmt.Errorf("record usage: %w", err)
 	}
+	l.mu.Lock()
+	if l.spendMonth == now.Format("2006-01") {
+		l.spend += r.Cost
+	}
+	l.mu.Unlock()
 	return r, nil
+}
+
+// monthSpend is this UTC month's spend, summed from the table once per month.
+func (l *Log) monthSpend(ctx context.Context) (float64, error) {
+	month := l.now().UTC().Format("2006-01")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.spendMonth == month {
+		return l.spend, nil
+	}
+	var s float64
+	if err := l.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(cost), 0) FROM usage_log WHERE year_month = ?`, month).Scan(&s); err != nil {
+		return 0, fmt.Errorf("sum usage: %w", err)
+	}
+	l.spendMonth, l.spend = month, s
+	return s, nil
 }
 
 // Month is this UTC month's spend.
@@ -199,11 +227,13 @@ const WarnAt = 0.8
 
 // CheckBudget reads this month's spend against the budget.
 func (l *Log) CheckBudget(ctx context.Context) (Budget, error) {
-	m, err := l.Month(ctx)
+	m := l.settings.Config().Model
+	b := Budget{Limit: m.MonthlyBudget, Level: "ok", WarnOnly: m.BudgetWarnOnly}
+	spend, err := l.monthSpend(ctx)
 	if err != nil {
-		return Budget{}, err
+		return b, err
 	}
-	b := Budget{Spend: m.Spend, Limit: m.Budget, Level: "ok", WarnOnly: m.WarnOnly}
+	b.Spend = round6(spend)
 	switch {
 	case b.Limit <= 0:
 	case b.Spend >= b.Limit:
