@@ -8,7 +8,9 @@ import (
 
 	"openagent/gateway"
 	"openagent/internal/agent"
+	"openagent/internal/config"
 	"openagent/internal/usage"
+	"openagent/internal/vault"
 )
 
 // services are the parts behind the gateway (agent, vault, MCP, scheduler…).
@@ -67,6 +69,24 @@ func buildServices(ctx context.Context, gcfg *gateway.Config, log *slog.Logger) 
 	gcfg.Agent, gcfg.Models, gcfg.Usage, gcfg.UsageStats = ag, ag, usageLog, usageLog
 	svc.onStart(func(ctx context.Context) { go ag.ProbeLocal(ctx) }) // offers Ollama / LM Studio when no provider is set
 	// -- vault (issue 4) --
+	// The vault indexes and watches memories/ in the background; every change
+	// (REST, agent tool, outside edit) becomes a resource_event.
+	vlt, err := vault.Open(ctx, config.Resolve(gcfg.Dir, gcfg.Settings.Config().Memory.VaultPath), gcfg.DB, vault.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	gcfg.Vault = vlt
+	svc.onClose(func() { vlt.Close() })
+	svc.onAttach(func(srv *gateway.Server) {
+		vlt.SetOnChange(func(action, path string) { srv.Broadcast("vault", action, path) })
+	})
+	svc.onStart(func(ctx context.Context) {
+		go func() {
+			if err := vlt.Run(ctx); err != nil {
+				log.Error("vault stopped", "err", err)
+			}
+		}()
+	})
 	// -- mcp (issue 6) --
 	// -- scheduler, uploads, files, update (issue 8) --
 	if err := wireScheduler(gcfg, svc, log); err != nil {

@@ -52,6 +52,12 @@ func (s *Server) routes() http.Handler {
 		r.Get("/providers", s.handle("providers", s.listProviders))
 		r.Post("/providers/test", s.handle("providers.test", s.testProvider)) // body: {provider, model_id?}
 		// -- vault (issue 4) --
+		r.Get("/vault/notes", s.handle("vault.notes", s.listVaultNotes)) // ?folder=<dir>
+		r.Get("/vault/notes/*", s.handle("vault.note", s.getVaultNote))  // the rest of the path is the note, with backlinks
+		r.Put("/vault/notes/*", s.handle("vault.note", s.putVaultNote))  // body: {content}; .md only, atomic
+		r.Delete("/vault/notes/*", s.handle("vault.note", s.deleteVaultNote))
+		r.Get("/vault/search", s.handle("vault.search", s.searchVault)) // ?q=&tag=&limit=
+		r.Get("/vault/graph", s.handle("vault.graph", s.getVaultGraph))
 		// -- mcp (issue 6) --
 		r.Get("/mcps", s.handle("mcps", s.listMCPs))
 		r.Post("/mcps", s.handle("mcps", s.createMCP))                // upsert a custom server; applied at once

@@ -22,6 +22,7 @@ import (
 	"openagent/internal/schedule"
 	"openagent/internal/store"
 	"openagent/internal/upload"
+	"openagent/internal/vault"
 )
 
 // Agent runs turns for the gateway. internal/agent implements it; tests use doubles.
@@ -86,6 +87,8 @@ type Config struct {
 	// UsageStats backs /api/usage*. Optional; *usage.Log implements it.
 	UsageStats UsageStats
 	// -- vault (issue 4) --
+	// Vault backs /api/vault/*; nil answers 503. Its OnChange is wired to Broadcast by app.
+	Vault *vault.Vault
 	// -- mcp (issue 6) --
 	// MCP is the MCP pool behind /api/mcps; nil answers 503.
 	MCP *mcp.Pool

@@ -105,9 +105,10 @@ type Vault struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 
-	runMu   sync.Mutex // guards cancel and done
+	runMu   sync.Mutex // guards cancel, done and closed
 	cancel  context.CancelFunc
 	done    chan struct{}
+	closed  bool
 	closeMu sync.Once
 }
 
@@ -175,6 +176,7 @@ func (v *Vault) emit(action, rel string) {
 func (v *Vault) Close() error {
 	v.runMu.Lock()
 	cancel, done := v.cancel, v.done
+	v.closed = true
 	v.runMu.Unlock()
 	if cancel != nil {
 		cancel()

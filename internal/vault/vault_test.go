@@ -390,7 +390,9 @@ func TestVaultWatch(t *testing.T) {
 	}
 	poll("rename followed", func() bool { return reflect.DeepEqual(search("narwhals"), []string{"sub/later.md"}) })
 	poll("graph follows rename", func() bool { return edge("hub.md", "sub/later.md") && edge("hub.md", "topic") })
-	poll("rename events", func() bool { return rec.has(change{Deleted, "sub/topic.md"}) && rec.has(change{Created, "sub/later.md"}) })
+	poll("rename events", func() bool {
+		return rec.has(change{Deleted, "sub/topic.md"}) && rec.has(change{Created, "sub/later.md"})
+	})
 
 	// Folder rename and delete.
 	if err := os.Rename(filepath.Join(root, "sub"), filepath.Join(root, "moved")); err != nil {

@@ -19,6 +19,10 @@ import (
 // reported through OnChange. It returns nil on a clean stop.
 func (v *Vault) Run(ctx context.Context) error {
 	v.runMu.Lock()
+	if v.closed {
+		v.runMu.Unlock()
+		return nil
+	}
 	if v.done != nil {
 		v.runMu.Unlock()
 		return errors.New("vault: Run called twice")
