@@ -74,6 +74,9 @@ type Gateway struct {
 	lastPort int
 	lastConf int // channels.websocket.port when lastPort was bound
 	settings *config.File
+	// execCheck returns the binary an update installed, which the next
+	// restart must exec, or "" (issue 8).
+	execCheck func() string
 }
 
 // NewGateway prepares a Gateway; nothing runs until Start.
@@ -293,6 +296,7 @@ func (g *Gateway) start() (err error) {
 	done := make(chan struct{})
 	g.mu.Lock()
 	g.cancel, g.done, g.lastPort, g.lastConf, g.settings = cancel, done, port, ws.Port, settings
+	g.execCheck = svc.execBinary
 	g.mu.Unlock()
 	g.setState(State{Running: true, Port: port, Host: ws.Host, Token: ws.Token})
 	log.Info("gateway listening", "addr", ln.Addr().String(), "dir", dir)
@@ -321,6 +325,10 @@ func (g *Gateway) start() (err error) {
 
 // requestRestart restarts in the background (the HTTP reply is already out).
 func (g *Gateway) requestRestart() {
+	if bin := g.pendingBinary(); bin != "" {
+		go g.restartInto(bin) // an update was installed: run the new binary
+		return
+	}
 	if g.opts.OnRestartRequest != nil {
 		g.opts.OnRestartRequest()
 		return
