@@ -45,6 +45,8 @@ const (
 	DefaultMaxIterations = 10
 	// DefaultContextWindow is assumed for models with no known window.
 	DefaultContextWindow = 32768
+	// answerReserve is the part of the context window kept free for the answer.
+	answerReserve = 4096
 	// maxToolResultRunes bounds a tool result sent back to the model.
 	maxToolResultRunes = 100_000
 	// maxStatusResultRunes bounds the result shown in a tool status event.
@@ -155,7 +157,7 @@ func (a *Agent) Run(ctx context.Context, t Turn, status func(string)) (Reply, er
 	}
 	turnID := newID()
 	user := llm.Message{Role: llm.RoleUser, Text: t.Text}
-	req := llm.Request{Model: tg.modelID, System: cfg.SystemPrompt, Tools: specs, MaxTokens: llm.DefaultMaxTokens}
+	req := llm.Request{Model: tg.modelID, System: cfg.SystemPrompt, Tools: specs}
 	past, err = a.trim(ctx, tg, t.SessionID, req, past, user, status)
 	if err != nil {
 		return Reply{}, err
@@ -280,7 +282,7 @@ func (a *Agent) budgetWarning(ctx context.Context, status func(string)) {
 // context window, and says so in a status line.
 func (a *Agent) trim(ctx context.Context, tg target, sessionID string, req llm.Request, past []storedMsg, user llm.Message, status func(string)) ([]storedMsg, error) {
 	window := a.contextWindow(tg)
-	fixed := llm.EstimateRequest(req) + llm.EstimateMessage(user) + int64(req.MaxTokens)
+	fixed := llm.EstimateRequest(req) + llm.EstimateMessage(user) + answerReserve
 	total := fixed
 	for _, m := range past {
 		total += llm.EstimateMessage(m.msg)

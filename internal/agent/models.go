@@ -308,7 +308,7 @@ func (a *Agent) Test(ctx context.Context, provider, modelID string) (TestResult,
 	defer cancel()
 	start := time.Now()
 	var firstAt time.Time
-	req := llm.Request{Model: modelID, Messages: []llm.Message{{Role: llm.RoleUser, Text: TestPrompt}}, MaxTokens: 16}
+	req := llm.Request{Model: modelID, Messages: []llm.Message{{Role: llm.RoleUser, Text: TestPrompt}}}
 	resp, err := p.Stream(ctx, req, func(s string) {
 		if res.Chunks == 0 {
 			firstAt = time.Now()

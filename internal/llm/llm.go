@@ -60,12 +60,15 @@ type Request struct {
 	System   string
 	Messages []Message
 	Tools    []ToolSpec
-	// MaxTokens bounds the answer; 0 means DefaultMaxTokens.
+	// MaxTokens bounds the answer; 0 leaves it to the provider (Anthropic,
+	// which requires a bound, gets DefaultMaxTokens). Reasoning models count
+	// their thinking against it, so the agent leaves it at 0.
 	MaxTokens int
 }
 
-// DefaultMaxTokens bounds an answer when Request.MaxTokens is 0.
-const DefaultMaxTokens = 4096
+// DefaultMaxTokens bounds an Anthropic answer when Request.MaxTokens is 0;
+// every current Claude model accepts it.
+const DefaultMaxTokens = 8192
 
 // Usage is what a provider reported for one call.
 type Usage struct {
