@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"openagent/internal/agent"
+	"openagent/internal/config"
+	"openagent/internal/mcp"
+	"openagent/internal/schedule"
 	"openagent/internal/usage"
 )
 
@@ -18,6 +22,7 @@ type uiKeys struct {
 	Frames       map[string][]string `json:"frames"`
 	ClientFrames map[string][]string `json:"client_frames"`
 	Rest         map[string][]string `json:"rest"`
+	TaskRead     []string            `json:"task_read"`
 }
 
 func loadUIKeys(t *testing.T) uiKeys {
@@ -125,15 +130,32 @@ func TestUIClientFramesAreRead(t *testing.T) {
 func TestUITypesMatchREST(t *testing.T) {
 	k := loadUIKeys(t)
 	bodies := map[string]any{
-		"health":       healthBody{},
-		"agent_info":   AgentInfo{},
-		"command":      Command{},
-		"commands":     commandsBody{},
-		"pairing":      PairingInfo{},
-		"config_write": configWriteBody{},
-		"ok":           okBody{},
-		"usage_day":    usage.Day{},
-		"price_row":    usage.PriceRow{},
+		"health":         healthBody{},
+		"agent_info":     AgentInfo{},
+		"command":        Command{},
+		"commands":       commandsBody{},
+		"pairing":        PairingInfo{},
+		"config_write":   configWriteBody{},
+		"ok":             okBody{},
+		"usage_day":      usage.Day{},
+		"price_row":      usage.PriceRow{},
+		"usage_month":    usageBody{},
+		"price_entry":    priceEntry{},
+		"pricing":        pricingBody{},
+		"provider":       providerView{},
+		"provider_model": config.ModelEntry{},
+		"active_model":   activeView{},
+		"models":         modelsBody{},
+		"model_test":     agent.TestResult{},
+		"note_meta":      vaultNoteSummary{},
+		"note":           vaultNote{},
+		"search_hit":     vaultSearchResult{},
+		"graph_node":     vaultGraphNode{},
+		"graph_edge":     vaultGraphEdge{},
+		"graph":          vaultGraphResponse{},
+		"mcp":            mcp.Row{},
+		"upload":         uploadReply{},
+		"update":         updateReply{},
 	}
 	for name, v := range bodies {
 		want, ok := k.Rest[name]
@@ -146,6 +168,25 @@ func TestUITypesMatchREST(t *testing.T) {
 	for name := range k.Rest {
 		if _, ok := bodies[name]; !ok {
 			t.Errorf("REST body %q is not checked against a Go struct", name)
+		}
+	}
+}
+
+// The task object has optional *_iso fields; the UI reads a subset that a
+// task always carries.
+func TestUITaskKeysAreSent(t *testing.T) {
+	k := loadUIKeys(t)
+	if len(k.TaskRead) == 0 {
+		t.Fatal("no task keys in the UI key lists")
+	}
+	b, err := json.Marshal(schedule.Task{ID: "t1", Name: "n", CronExpression: "0 9 * * *", Prompt: "p", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := wireKeys(t, b)
+	for _, key := range k.TaskRead {
+		if !slices.Contains(sent, key) {
+			t.Errorf("task: the UI reads %q, the gateway sends %v", key, sent)
 		}
 	}
 }

@@ -103,6 +103,7 @@ describe('GatewayClient', () => {
     expect(c.state).toBe('auth_failed')
     expect(c.detail).toBe('Invalid token')
     last().drop(1000)
+    expect(c.state).toBe('auth_failed') // the server's close must not hide why
     vi.advanceTimersByTime(60_000)
     expect(FakeWS.all.length).toBe(1)
   })

@@ -104,6 +104,7 @@ export class GatewayClient {
       this.ws = null
       this.authed = false
       this.clearTimers()
+      if (this.state === 'auth_failed') return
       if (this.stopped) return this.setState('closed')
       if (ev.code === 4001) {
         // Another connection took our client_id. Don't fight for it: let
@@ -115,7 +116,6 @@ export class GatewayClient {
         this.timers.retry = setTimeout(() => this.connect(), this.o.backoffMinMs)
         return
       }
-      if (this.state === 'auth_failed') return
       this.detail = ev.reason || (ev.code ? `closed (${ev.code})` : 'closed')
       this.scheduleRetry()
     }

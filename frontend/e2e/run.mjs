@@ -1,0 +1,342 @@
+// End-to-end tests of the web UI: a real `openagent serve` (with this UI
+// embedded) on a temporary agent directory, a fake OpenAI-compatible model
+// server, and Debian's Chromium driven by playwright-core.
+//
+//   node e2e/run.mjs            all tests, screenshots to docs/screenshots/
+//   node e2e/run.mjs --memory   also 500 chat turns, then the JS heap
+//   OPENAGENT_BIN=…             use this binary instead of building one
+//
+// The last line is "N passed, M failed"; the exit code is 1 when M > 0.
+import { chromium } from 'playwright-core'
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import net from 'node:net'
+import { startFakeModel } from './fake-model.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const repo = resolve(here, '../..')
+const shots = join(repo, 'docs/screenshots')
+const memory = process.argv.includes('--memory')
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
+const TOKEN = 'e2e-token-' + Math.random().toString(36).slice(2)
+const T = 20_000
+
+const tmp = mkdtempSync(join(tmpdir(), 'oa-e2e-'))
+const agentDir = join(tmp, 'agent')
+mkdirSync(agentDir)
+mkdirSync(shots, { recursive: true })
+
+let bin = process.env.OPENAGENT_BIN
+if (!bin) {
+  bin = join(tmp, 'openagent')
+  console.log('building openagent with the UI embedded…')
+  execFileSync('go', ['build', '-o', bin, '.'], { cwd: repo, stdio: 'inherit', env: { ...process.env, CGO_ENABLED: '0' } })
+}
+
+const modelLog = []
+const fake = await startFakeModel({ log: (l) => modelLog.push(l) })
+const port = await freePort()
+writeFileSync(join(agentDir, 'openagent.yaml'), `name: E2E Agent
+system_prompt: You are a test agent.
+model: {provider: fake, model_id: fake-model, monthly_budget: 5}
+providers:
+  fake:
+    type: openai
+    api_key: sk-fake-e2e-9876
+    base_url: http://127.0.0.1:${fake.port}/v1
+    models: [{id: fake-model, input_cost_per_million: 3, output_cost_per_million: 15}]
+channels:
+  websocket: {port: ${port}, token: ${TOKEN}}
+`)
+
+const srvLog = []
+const srv = spawn(bin, ['serve', agentDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+srv.stdout.on('data', (d) => srvLog.push(String(d)))
+srv.stderr.on('data', (d) => srvLog.push(String(d)))
+const base = await waitForGateway()
+console.log(`gateway on ${base}, fake model on ${fake.port}`)
+
+const ctx = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1280, height: 800 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--enable-precise-memory-info', '--js-flags=--expose-gc'],
+})
+
+const results = []
+async function test(name, fn) {
+  if (only && !name.includes(only)) return
+  const page = await ctx.newPage()
+  const errors = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  const t0 = Date.now()
+  try {
+    await fn(page)
+    if (errors.length) throw new Error('uncaught page errors: ' + errors.join('; '))
+    results.push({ name, ok: true })
+    console.log(`PASS ${name} (${Date.now() - t0} ms)`)
+  } catch (e) {
+    results.push({ name, ok: false })
+    console.log(`FAIL ${name}: ${e.message.split('\n').slice(0, 6).join('\n  ')}`)
+    await page.screenshot({ path: join(tmp, `fail-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {})
+  } finally {
+    await page.close()
+  }
+}
+const shot = (page, name) => page.screenshot({ path: join(shots, name + '.png'), fullPage: false })
+const open = async (page, hash = '/chat') => {
+  await page.goto(`${base}/#${hash}`)
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
+}
+async function send(page, text) {
+  await page.getByLabel('Message', { exact: true }).fill(text)
+  await page.getByLabel('Message', { exact: true }).press('Enter')
+}
+
+await test('pairing link logs in and leaves no token in the URL', async (page) => {
+  await page.goto(`${base}/?token=${TOKEN}#/chat`)
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
+  if (page.url().includes('token=')) throw new Error('token still in URL: ' + page.url())
+  const brand = await page.locator('nav .brand').textContent()
+  if (!brand.includes('E2E Agent')) throw new Error('agent name from auth_ok not shown: ' + brand)
+})
+
+await test('a wrong token gets the login form, the right one connects', async (page) => {
+  // localhost is another origin than 127.0.0.1, so its storage has no token yet.
+  await page.goto(`${base.replace('127.0.0.1', 'localhost')}/?token=wrong#/chat`)
+  await page.getByLabel('Access token').waitFor({ timeout: T })
+  await page.getByLabel('Access token').fill(TOKEN)
+  await page.getByRole('button', { name: 'Connect' }).click()
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
+})
+
+await test('chat turn with a tool chip and the answering model', async (page) => {
+  await open(page)
+  await page.getByRole('button', { name: '+ New chat' }).click()
+  await send(page, 'Please use a tool to look around.')
+  const chip = page.locator('details.chip').first()
+  await chip.waitFor({ timeout: T })
+  await page.locator('article.msg.agent').filter({ hasText: 'all done' }).waitFor({ timeout: T })
+  const status = await page.locator('article.msg.agent details.chip').first().getAttribute('data-status')
+  if (status === 'running') throw new Error('tool chip still running after the reply')
+  await page.locator('article.msg.agent details.chip summary').first().click()
+  const chipText = await page.locator('article.msg.agent details.chip').first().textContent()
+  if (!/Parameters|Result|Error/.test(chipText)) throw new Error('chip shows no parameters or result: ' + chipText)
+  const model = await page.locator('article.msg.agent .model').first().textContent()
+  if (!model.includes('fake-model')) throw new Error('model not shown: ' + model)
+  await shot(page, 'chat')
+})
+
+await test('markdown is sanitised and code has a copy button', async (page) => {
+  await open(page)
+  await page.getByRole('button', { name: '+ New chat' }).click()
+  await send(page, 'hello <img src=x onerror="window.__pwned=1"> ```js\nconst a = 1\n```')
+  const agent = page.locator('article.msg.agent').last()
+  await agent.waitFor({ timeout: T })
+  if (await page.evaluate(() => window.__pwned)) throw new Error('onerror ran: markdown not sanitised')
+  if ((await agent.locator('img[onerror]').count()) > 0) throw new Error('onerror attribute survived')
+})
+
+await test('Stop mid-turn', async (page) => {
+  await open(page)
+  await page.getByRole('button', { name: '+ New chat' }).click()
+  await send(page, 'Tell me a slow story')
+  const stop = page.getByRole('button', { name: 'Stop' })
+  await stop.waitFor({ timeout: T })
+  await page.waitForTimeout(1500)
+  await stop.click()
+  await page.locator('article.msg.error').filter({ hasText: 'Stopped.' }).waitFor({ timeout: T })
+  await stop.waitFor({ state: 'detached', timeout: T })
+  await page.locator('article.msg.system').filter({ hasText: /Stopped current operation|Nothing running/ }).waitFor({ timeout: T })
+  await shot(page, 'chat-stopped')
+})
+
+await test('slash command completion', async (page) => {
+  await open(page)
+  await page.getByLabel('Message', { exact: true }).fill('/he')
+  await page.getByRole('listbox', { name: 'Commands' }).getByText('/help').waitFor({ timeout: T })
+  await page.getByLabel('Message', { exact: true }).press('Tab')
+  const v = await page.getByLabel('Message', { exact: true }).inputValue()
+  if (v !== '/help') throw new Error('completion gave ' + v)
+  await page.getByLabel('Message', { exact: true }).press('Enter')
+  await page.locator('article.msg.system').filter({ hasText: 'Available commands' }).waitFor({ timeout: T })
+})
+
+await test('a note shows in search and in the graph', async (page) => {
+  await open(page, '/vault')
+  await page.getByLabel('New note path').fill('e2e/Zebra Facts')
+  await page.getByRole('button', { name: 'New', exact: true }).click()
+  const editor = page.getByLabel('Note text')
+  await editor.waitFor({ timeout: T })
+  await editor.fill('# Zebra Facts\n\nStripes are unique. See [[Savanna]] and [[Other Note]].\n\n#e2etag\n')
+  await page.getByRole('button', { name: 'Save' }).click()
+  await page.locator('article.note').filter({ hasText: 'Stripes are unique' }).waitFor({ timeout: T })
+  await shot(page, 'vault-note')
+  await page.getByLabel('Search notes').fill('stripes')
+  const hit = page.getByRole('list', { name: 'Search results' }).getByRole('button', { name: /Zebra Facts/ })
+  await hit.waitFor({ timeout: T })
+  const snip = await page.locator('.snip mark').first().textContent({ timeout: T })
+  if (!/stripes/i.test(snip)) throw new Error('snippet has no highlighted match: ' + snip)
+  await shot(page, 'vault-search')
+  await page.getByRole('link', { name: 'Graph' }).click()
+  await page.locator('li[data-node="e2e/Zebra Facts.md"]').waitFor({ state: 'attached', timeout: T })
+  const ghosts = await page.locator('li[data-unresolved="true"]').count()
+  if (ghosts < 2) throw new Error(`expected the unresolved links as ghosts, got ${ghosts}`)
+  const err = await page.locator('.graph [role=alert]').count()
+  if (err) throw new Error('graph error: ' + (await page.locator('.graph [role=alert]').textContent()))
+  if ((await page.locator('.graph .canvas canvas').count()) === 0) throw new Error('no graph canvas')
+  await page.waitForTimeout(500)
+  await shot(page, 'vault-graph')
+})
+
+await test('usage charts after turns', async (page) => {
+  await open(page, '/usage')
+  await page.locator('canvas[data-testid=cost-chart]').waitFor({ timeout: T })
+  await page.locator('canvas[data-testid=token-chart]').waitFor({ timeout: T })
+  await page.locator('table.models td').filter({ hasText: 'fake-model' }).first().waitFor({ timeout: T })
+  const spend = await page.getByTestId('spend').textContent()
+  if (spend === '$0.0000') throw new Error('no spend recorded after turns')
+  const src = await page.locator('table.models tbody tr').first().locator('td').last().textContent()
+  if (!src || src === '–') throw new Error('no price source shown')
+  await page.waitForTimeout(300)
+  await shot(page, 'usage')
+})
+
+await test('adding a provider shows its key masked, Test shows reply and TTFT', async (page) => {
+  await open(page, '/settings/models')
+  await page.getByRole('button', { name: 'Add provider' }).click()
+  await page.getByLabel('Name').fill('second')
+  await page.getByLabel('Base URL').fill(`http://127.0.0.1:${fake.port}/v1`)
+  await page.getByLabel('API key').fill('sk-very-secret-key-4321')
+  await page.getByLabel('Model ids (comma separated)').fill('fake-model')
+  await page.getByRole('button', { name: 'Save' }).click()
+  const card = page.locator('section[data-provider=second]')
+  await card.waitFor({ timeout: T })
+  const key = await card.getByTestId('key-display').textContent()
+  if (!key.endsWith('4321') || key.includes('secret')) throw new Error('key not masked: ' + key)
+  if ((await page.content()).includes('sk-very-secret-key')) throw new Error('the full key is in the page')
+  await card.getByRole('button', { name: 'Test second:fake-model' }).click()
+  await card.getByTestId('test-reply').waitFor({ timeout: T })
+  await shot(page, 'settings-models')
+})
+
+await test('settings pages show the gateway state', async (page) => {
+  await open(page, '/settings/mcp')
+  await page.locator('tr[data-mcp]').first().waitFor({ timeout: T })
+  await shot(page, 'settings-mcp')
+  await open(page, '/settings/tasks')
+  await page.getByLabel('Task name').waitFor({ timeout: T })
+  await page.waitForTimeout(300)
+  await shot(page, 'settings-tasks')
+  await open(page, '/settings/general')
+  await page.getByLabel('Agent name').waitFor({ timeout: T })
+  if ((await page.getByLabel('Agent name').inputValue()) !== 'E2E Agent') throw new Error('agent name not loaded')
+  await shot(page, 'settings-general')
+  await open(page, '/settings/logs')
+  await page.locator('table.logs code').first().waitFor({ timeout: T })
+  await shot(page, 'settings-logs')
+  await open(page, '/settings/about')
+  await page.getByTestId('version').waitFor({ timeout: T })
+  await shot(page, 'settings-about')
+  await open(page, '/pairing')
+  await page.getByLabel('Allow other devices').waitFor({ timeout: T })
+  await shot(page, 'pairing')
+})
+
+await test('phone-sized viewport', async () => {
+  const page = await ctx.newPage()
+  try {
+    await page.setViewportSize({ width: 390, height: 844 })
+    await open(page)
+    await send(page, 'hello from a phone')
+    await page.locator('article.msg.agent').filter({ hasText: 'hello from a phone' }).waitFor({ timeout: T })
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    if (overflow > 0) throw new Error(`page is ${overflow}px wider than the phone`)
+    await page.getByRole('button', { name: 'Show conversations' }).click()
+    await page.getByRole('button', { name: '+ New chat' }).waitFor({ timeout: T })
+    await page.getByRole('button', { name: 'Show conversations' }).click()
+    await shot(page, 'phone-chat')
+    await open(page, '/usage')
+    await page.locator('canvas[data-testid=cost-chart]').waitFor({ timeout: T })
+    await shot(page, 'phone-usage')
+  } finally {
+    await page.close()
+  }
+})
+
+await test('dark theme', async (page) => {
+  await open(page)
+  await page.getByRole('button', { name: /Switch to dark theme|Switch to light theme/ }).click()
+  const theme = await page.evaluate(() => document.documentElement.dataset.theme)
+  if (theme !== 'dark') await page.getByRole('button', { name: /Switch to dark theme/ }).click()
+  await shot(page, 'chat-dark')
+  await page.getByRole('button', { name: /Switch to light theme/ }).click()
+})
+
+if (memory) {
+  await test('heap after 500 chat turns', async (page) => {
+    await open(page)
+    await page.getByRole('button', { name: '+ New chat' }).click()
+    const cdp = await page.context().newCDPSession(page)
+    const heap = async () => {
+      await cdp.send('HeapProfiler.collectGarbage')
+      return (await cdp.send('Runtime.getHeapUsage')).usedSize
+    }
+    const before = await heap()
+    const t0 = Date.now()
+    for (let i = 1; i <= 500; i++) {
+      await send(page, `turn ${i} with some **markdown** and \`code\``)
+      await page.locator('article.msg.agent').filter({ hasText: `turn ${i} with` }).waitFor({ timeout: T })
+    }
+    const after = await heap()
+    const nodes = await page.evaluate(() => document.getElementsByTagName('*').length)
+    console.log(`MEMORY: JS heap ${(before / 1e6).toFixed(1)} MB before, ${(after / 1e6).toFixed(1)} MB after 500 turns ` +
+      `(${((Date.now() - t0) / 1000).toFixed(0)} s, ${nodes} DOM elements)`)
+  })
+}
+
+await ctx.close()
+srv.kill('SIGTERM')
+fake.server.close()
+const failed = results.filter((r) => !r.ok).length
+if (failed) {
+  console.log('--- gateway log (tail) ---\n' + srvLog.join('').split('\n').slice(-30).join('\n'))
+  console.log('--- fake model log (tail) ---\n' + modelLog.slice(-15).join('\n'))
+  console.log('failure screenshots in ' + tmp)
+} else rmSync(tmp, { recursive: true, force: true })
+console.log(`${results.length - failed} passed, ${failed} failed`)
+process.exit(failed ? 1 : 0)
+
+function freePort() {
+  return new Promise((ok, bad) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port
+      s.close(() => ok(p))
+    })
+    s.on('error', bad)
+  })
+}
+
+async function waitForGateway() {
+  const portFile = join(agentDir, '.port')
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (srv.exitCode !== null) throw new Error('openagent serve exited:\n' + srvLog.join(''))
+    if (existsSync(portFile)) {
+      const p = readFileSync(portFile, 'utf8').trim()
+      try {
+        const r = await fetch(`http://127.0.0.1:${p}/api/health`)
+        if (r.ok) return `http://127.0.0.1:${p}`
+      } catch {
+        /* not yet */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error('gateway did not start in 30 s:\n' + srvLog.join(''))
+}
