@@ -147,3 +147,67 @@ func e2eGetJSON(t *testing.T, url string, out any) {
 		t.Fatalf("decode %s: %v", b, err)
 	}
 }
+
+// TestAgentStopEndToEnd: /stop over the WebSocket cancels the running turn,
+// the client gets "Stopped.", and the provider sees its stream closed.
+func TestAgentStopEndToEnd(t *testing.T) {
+	fake := llmtest.New(t, llmtest.Reply{Chunks: []string{"slow ", "answer"}, Hang: true})
+	dir := t.TempDir()
+	yaml := fmt.Sprintf("model: {provider: openai, model_id: gpt-test}\nproviders:\n  openai: {api_key: k, base_url: %s}\n", fake.OpenAIBaseURL())
+	if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := NewGateway(Options{Dir: dir, Port: e2ePort(t)})
+	if err := g.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Stop)
+	c, _, err := websocket.DefaultDialer.Dial(fmt.Sprintf("ws://127.0.0.1:%d/ws", g.State().Port), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	write := func(v any) {
+		c.SetWriteDeadline(time.Now().Add(e2eWait))
+		if err := c.WriteJSON(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() map[string]any {
+		c.SetReadDeadline(time.Now().Add(e2eWait))
+		var m map[string]any
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return m
+	}
+	write(map[string]any{"type": "auth"})
+	if f := read(); f["type"] != "auth_ok" {
+		t.Fatalf("auth: %v", f)
+	}
+	write(map[string]any{"type": "message", "text": "tell me a long story", "session_id": "s"})
+	for f := read(); f["type"] != "status" || f["text"] != "Thinking..."; f = read() {
+		if f["type"] == "response" || f["type"] == "error" {
+			t.Fatalf("frame before Thinking... = %v", f)
+		}
+	}
+	for len(fake.Requests()) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	write(map[string]any{"type": "command", "name": "stop", "session_id": "s"})
+	sawStopped := false
+	for !sawStopped {
+		f := read()
+		if f["type"] == "error" && f["text"] == "Stopped." {
+			sawStopped = true
+		}
+		if f["type"] == "response" {
+			t.Fatalf("got a response after stop: %v", f)
+		}
+	}
+	select {
+	case <-fake.Closed:
+	case <-time.After(e2eWait):
+		t.Fatal("the provider stream was not closed by /stop")
+	}
+}
