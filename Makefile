@@ -56,3 +56,13 @@ test: deps fmt vet test-go ## install dependencies and run every test (what CI r
 .PHONY: bench
 bench: ## run the Go benchmarks and print figures
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./gateway/
+
+# -- web UI (issue 7) --
+.PHONY: ui
+ui: ## build the web UI into frontend/dist (npm ci && npm run build)
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
+.PHONY: test-web
+test-web: ## web UI: vitest, svelte-check, build, then Playwright e2e on openagent serve (Debian chromium)
+	cd frontend && npm ci --no-audit --no-fund && npx vitest run && npm run check && npm run build
+	cd frontend && node e2e/run.mjs

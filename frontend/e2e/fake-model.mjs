@@ -32,6 +32,7 @@ export function startFakeModel({ port = 0, log = () => {} } = {}) {
     const userText = typeof lastUser?.content === 'string' ? lastUser.content : (lastUser?.content ?? []).map((p) => p.text ?? '').join('')
     const afterTool = msgs.length > 0 && msgs[msgs.length - 1].role === 'tool'
     const tools = (r.tools ?? []).map((t) => t.function?.name).filter(Boolean)
+    const schemas = Object.fromEntries((r.tools ?? []).map((t) => [t.function?.name, t.function?.parameters ?? {}]))
     if (tools.length) seen.toolNames = tools
     log(`request ${seen.requests}: stream=${!!r.stream} tools=${tools.length} last=${JSON.stringify(userText.slice(0, 60))} afterTool=${afterTool}`)
 
@@ -43,7 +44,7 @@ export function startFakeModel({ port = 0, log = () => {} } = {}) {
     let plan // { text: string[] } | { tool: {name,args} }
     if (/use a tool/i.test(userText) && !afterTool && tools.length) {
       const name = pickTool(tools)
-      plan = { tool: { name, args: argsFor(name) } }
+      plan = { tool: { name, args: argsFor(schemas[name]) } }
     } else if (/slow/i.test(userText) && !afterTool) {
       plan = { text: Array.from({ length: 60 }, (_, i) => `word${i} `), delay: 500 }
     } else if (afterTool) {
@@ -97,11 +98,14 @@ function pickTool(tools) {
   return tools[0]
 }
 
-function argsFor(name) {
-  if (/search/i.test(name)) return { query: 'hello', q: 'hello' }
-  if (/list/i.test(name)) return { path: '.', folder: '' }
-  if (/read/i.test(name)) return { path: 'README.md' }
-  return {}
+// Arguments that satisfy the tool's JSON schema: every required property.
+function argsFor(schema) {
+  const args = {}
+  for (const k of schema?.required ?? []) {
+    const t = schema.properties?.[k]?.type
+    args[k] = t === 'number' || t === 'integer' ? 1 : t === 'boolean' ? false : t === 'array' ? [] : t === 'object' ? {} : 'hello'
+  }
+  return args
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
