@@ -106,7 +106,7 @@ func Classify(provider string, status int, code, msg string, err error) error {
 		k = KindModel
 	case status == 429 || strings.Contains(low, "rate_limit") || strings.Contains(low, "resource_exhausted") || strings.Contains(low, "quota"):
 		k = KindRateLimit
-	case status >= 500 || strings.Contains(low, "overloaded") || strings.Contains(low, "unavailable"):
+	case status >= 500 || strings.Contains(low, "overloaded") || strings.Contains(low, "unavailable") || strings.Contains(low, "server_error") || strings.Contains(low, "api_error"):
 		k = KindUnavailable
 	case status == 0 && isNetwork(err):
 		k = KindUnavailable

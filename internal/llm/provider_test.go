@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -270,5 +271,23 @@ func TestErrorMessageSaysWhich(t *testing.T) {
 	want := "groq: bad key (the API key was rejected; check providers.groq.api_key; HTTP 401): Invalid API Key"
 	if err.Error() != want {
 		t.Errorf("Error() = %q\nwant %q", err.Error(), want)
+	}
+}
+
+// TestStreamErrorMidway: an error event inside a 200 stream is classified too.
+func TestStreamErrorMidway(t *testing.T) {
+	errs := map[string]*llmtest.StreamError{
+		"openai":    {Type: "server_error", Message: "The server had an error while processing your request."},
+		"anthropic": {Type: "overloaded_error", Message: "Overloaded"},
+		"google":    {Type: "UNAVAILABLE", Message: "The model is overloaded.", Code: 503},
+	}
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			srv := llmtest.New(t, llmtest.Reply{Chunks: []string{"par", "tial"}, StreamError: errs[k.name]})
+			_, err := k.open(t, srv).Stream(ctxT(t), llm.Request{Model: "m1", Messages: []llm.Message{{Role: llm.RoleUser, Text: "hi"}}}, nil)
+			if llm.KindOf(err) != llm.KindUnavailable || !strings.Contains(err.Error(), errs[k.name].Message) {
+				t.Fatalf("err = %v, want provider down with the provider's message", err)
+			}
+		})
 	}
 }

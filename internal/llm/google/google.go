@@ -97,7 +97,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, onText func(stri
 				}
 				id := part.FunctionCall.ID
 				if id == "" {
-					id = fmt.Sprintf("call_%d", len(resp.ToolCalls)+1)
+					id = fmt.Sprintf("%s%d", localIDPrefix, len(resp.ToolCalls)+1)
 				}
 				resp.ToolCalls = append(resp.ToolCalls, llm.ToolCall{ID: id, Name: part.FunctionCall.Name, Args: args, Signature: part.ThoughtSignature})
 			case part.Text != "" && !part.Thought:
@@ -143,7 +143,7 @@ func contents(in []llm.Message) []*genai.Content {
 				var args map[string]any
 				_ = json.Unmarshal(c.Args, &args)
 				part := genai.NewPartFromFunctionCall(c.Name, args)
-				part.FunctionCall.ID = c.ID
+				part.FunctionCall.ID = apiID(c.ID)
 				part.ThoughtSignature = c.Signature
 				parts = append(parts, part)
 			}
@@ -157,7 +157,7 @@ func contents(in []llm.Message) []*genai.Content {
 				key = "error"
 			}
 			part := genai.NewPartFromFunctionResponse(m.ToolName, map[string]any{key: m.Text})
-			part.FunctionResponse.ID = m.ToolCallID
+			part.FunctionResponse.ID = apiID(m.ToolCallID)
 			if n := len(out); n > 0 && out[n-1].Role == genai.RoleUser && allResponses(out[n-1]) {
 				out[n-1].Parts = append(out[n-1].Parts, part)
 				continue
@@ -166,6 +166,17 @@ func contents(in []llm.Message) []*genai.Content {
 		}
 	}
 	return out
+}
+
+// localIDPrefix marks call ids made up here because Gemini sent none; they
+// are not sent back.
+const localIDPrefix = "gemini-call-"
+
+func apiID(id string) string {
+	if strings.HasPrefix(id, localIDPrefix) {
+		return ""
+	}
+	return id
 }
 
 func allResponses(c *genai.Content) bool {

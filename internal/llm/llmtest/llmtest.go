@@ -31,6 +31,16 @@ type Reply struct {
 	ErrorBody string
 	// Hang streams the first chunk, then waits until the client goes away.
 	Hang bool
+	// StreamError, when set, is sent as the provider's in-stream error event
+	// after the first chunk (type as the provider names it, e.g. overloaded_error).
+	StreamError *StreamError
+}
+
+// StreamError is an error reported inside a 200 stream.
+type StreamError struct {
+	Type, Message string
+	// Code is the HTTP-like code Gemini puts in the error.
+	Code int
 }
 
 // Text is a reply of text chunks with usage reported.
@@ -184,6 +194,10 @@ func (s *Server) openAI(w http.ResponseWriter, r *http.Request, rep Reply) {
 	event(w, "", chunk(obj{"role": "assistant", "content": ""}, nil))
 	for i, c := range rep.Chunks {
 		event(w, "", chunk(obj{"content": c}, nil))
+		if i == 0 && rep.StreamError != nil {
+			event(w, "", obj{"error": obj{"message": rep.StreamError.Message, "type": rep.StreamError.Type, "code": nil}})
+			return
+		}
 		if i == 0 && rep.Hang {
 			s.hang(w, r)
 			return
@@ -222,6 +236,10 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request, rep Reply) {
 		event(w, "content_block_start", obj{"type": "content_block_start", "index": 0, "content_block": obj{"type": "text", "text": ""}})
 		for i, c := range rep.Chunks {
 			event(w, "content_block_delta", obj{"type": "content_block_delta", "index": 0, "delta": obj{"type": "text_delta", "text": c}})
+			if i == 0 && rep.StreamError != nil {
+				event(w, "error", obj{"type": "error", "error": obj{"type": rep.StreamError.Type, "message": rep.StreamError.Message}})
+				return
+			}
 			if i == 0 && rep.Hang {
 				s.hang(w, r)
 				return
@@ -254,6 +272,10 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request, rep Reply) {
 func (s *Server) gemini(w http.ResponseWriter, r *http.Request, rep Reply) {
 	for i, c := range rep.Chunks {
 		event(w, "", obj{"candidates": []obj{{"content": obj{"role": "model", "parts": []obj{{"text": c}}}, "index": 0}}, "modelVersion": "fake"})
+		if i == 0 && rep.StreamError != nil {
+			event(w, "", obj{"error": obj{"code": rep.StreamError.Code, "message": rep.StreamError.Message, "status": rep.StreamError.Type}})
+			return
+		}
 		if i == 0 && rep.Hang {
 			s.hang(w, r)
 			return

@@ -13,6 +13,7 @@ import (
 
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/shared"
 
 	"openagent/internal/llm"
@@ -209,6 +210,22 @@ func classify(name string, err error) error {
 			msg = strings.TrimSpace(apiErr.RawJSON())
 		}
 		return llm.Classify(name, apiErr.StatusCode, code, msg, err)
+	}
+	var se *ssestream.StreamError
+	if errors.As(err, &se) {
+		var body struct {
+			Error struct {
+				Message string `json:"message"`
+				Type    string `json:"type"`
+				Code    any    `json:"code"`
+			} `json:"error"`
+		}
+		_ = json.Unmarshal(se.Event.Data, &body)
+		code := body.Error.Type
+		if c, ok := body.Error.Code.(string); ok && c != "" {
+			code += " " + c
+		}
+		return llm.Classify(name, 0, code, body.Error.Message, err)
 	}
 	return llm.Classify(name, 0, "", "", err)
 }
