@@ -210,13 +210,17 @@ func (a *Agent) Run(ctx context.Context, t Turn, status func(string)) (Reply, er
 }
 
 // call streams one model call and records its usage row. A call cut off by
-// cancellation is still recorded, as an estimate: the provider bills it.
+// cancellation, or failing after text arrived, is still recorded as an
+// estimate: the provider bills the work it did.
 func (a *Agent) call(ctx context.Context, prov llm.Provider, tg target, sessionID string, req llm.Request) (llm.Response, error) {
 	var partial strings.Builder
-	resp, err := prov.Stream(ctx, req, func(s string) { partial.WriteString(s) })
+	streamed := false
+	resp, err := prov.Stream(ctx, req, func(s string) { streamed = true; partial.WriteString(s) })
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || streamed {
 			a.record(context.WithoutCancel(ctx), tg, sessionID, llm.Usage{}, llm.EstimateRequest(req), llm.EstimateTokens(partial.String()))
+		}
+		if ctx.Err() != nil {
 			return llm.Response{}, ctx.Err()
 		}
 		return llm.Response{}, err

@@ -509,3 +509,14 @@ func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+func TestStreamErrorAfterTextIsBilledAsEstimate(t *testing.T) {
+	e := newEnv(t, yamlFor("anthropic"), llmtest.Reply{Chunks: []string{"half an ", "answer"}, StreamError: &llmtest.StreamError{Type: "overloaded_error", Message: "Overloaded"}})
+	_, err := e.agent.Run(ctxT(t), agent.Turn{SessionID: "s", Channel: "websocket", Text: "hi"}, nil)
+	if llm.KindOf(err) != llm.KindUnavailable {
+		t.Fatalf("err = %v, want provider down", err)
+	}
+	if rows := usageRows(t, e.db); len(rows) != 1 || !rows[0].estimated || rows[0].out != 2 {
+		t.Errorf("rows = %+v, want one estimated row with the partial output", rows)
+	}
+}
