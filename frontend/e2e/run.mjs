@@ -89,7 +89,7 @@ async function test(name, fn) {
 }
 const shot = (page, name) => page.screenshot({ path: join(shots, name + '.png'), fullPage: false })
 const open = async (page, hash = '/chat') => {
-  await page.goto(`${base}/#${hash}`)
+  await page.goto(`${base}/?token=${TOKEN}#${hash}`)
   await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
 }
 async function send(page, text) {
@@ -275,6 +275,21 @@ await test('dark theme', async (page) => {
   if (theme !== 'dark') await page.getByRole('button', { name: /Switch to dark theme/ }).click()
   await shot(page, 'chat-dark')
   await page.getByRole('button', { name: /Switch to light theme/ }).click()
+})
+
+await test('allow other devices: restart on 0.0.0.0, pairing shows the link and QR code', async (page) => {
+  await open(page, '/pairing')
+  const box = page.getByLabel('Allow other devices')
+  await box.waitFor({ timeout: T })
+  if (await box.isChecked()) throw new Error('LAN already on at start')
+  await box.check()
+  await page.locator('img.qr').waitFor({ timeout: 40_000 })
+  const url = await page.locator('a.url').first().getAttribute('href')
+  if (!url.includes('?token=' + TOKEN)) throw new Error('pairing link without the token: ' + url)
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
+  const info = await (await fetch(`${base}/api/pairing`, { headers: { Authorization: 'Bearer ' + TOKEN } })).json()
+  if (!info.lan || info.host !== '0.0.0.0') throw new Error('gateway not on 0.0.0.0 after the toggle: ' + JSON.stringify({ lan: info.lan, host: info.host }))
+  await shot(page, 'pairing-lan')
 })
 
 if (memory) {
