@@ -188,8 +188,12 @@ type obj = map[string]any
 
 func (s *Server) openAI(w http.ResponseWriter, r *http.Request, rep Reply) {
 	chunk := func(delta obj, finish any) obj {
-		return obj{"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "fake",
+		c := obj{"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "fake",
 			"choices": []obj{{"index": 0, "delta": delta, "finish_reason": finish}}}
+		if rep.Usage != nil {
+			c["usage"] = nil // as OpenAI does on every chunk but the last with include_usage
+		}
+		return c
 	}
 	event(w, "", chunk(obj{"role": "assistant", "content": ""}, nil))
 	for i, c := range rep.Chunks {
