@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -57,6 +59,17 @@ func (s *stmts) close() {
 	}
 }
 
+// txStmts are the statements bound to one transaction.
+type txStmts stmts
+
+func (s *stmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
+	b := func(st *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, st) }
+	return &txStmts{
+		insNote: b(s.insNote), updNote: b(s.updNote), delNote: b(s.delNote),
+		insFTS: b(s.insFTS), delFTS: b(s.delFTS), insTag: b(s.insTag), delTags: b(s.delTags),
+	}
+}
+
 // doc is a note read and parsed, ready to be indexed.
 type doc struct {
 	e       *entry
@@ -65,40 +78,80 @@ type doc struct {
 	err     error
 }
 
-// load reads and parses the note at clean path c.
+// load reads and parses the note at clean path c through the confined root.
 func (v *Vault) load(c string) (*entry, string, error) {
 	info, b, err := v.readFile(c)
 	if err != nil {
 		return nil, "", err
 	}
+	e, body := v.makeEntry(c, info, b)
+	return e, body, nil
+}
+
+// loadWalked reads a note the walk found as a regular file below the root.
+// It skips os.Root's per-component checks, which cost several syscalls per
+// file; the walk does not follow symlinks.
+func (v *Vault) loadWalked(c string) (*entry, string, error) {
+	f, err := os.Open(filepath.Join(v.root, filepath.FromSlash(c)))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("read %q: %w", c, ErrNotFound)
+		}
+		return nil, "", fmt.Errorf("read %q: %w", c, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, "", fmt.Errorf("read %q: %w", c, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("read %q: %w", c, ErrNotFound)
+	}
+	b := make([]byte, 0, info.Size()+512)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("read %q: %w", c, err)
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+	e, body := v.makeEntry(c, info, b)
+	return e, body, nil
+}
+
+// makeEntry parses file bytes into an entry and the body to index.
+func (v *Vault) makeEntry(c string, info fs.FileInfo, b []byte) (*entry, string) {
 	text := decodeText(b)
 	p := parseNote(stemOf(c), text)
-	e := &entry{
-		path: c, key: noteKey(c), base: strings.ToLower(stemOf(c)),
-		title: p.title, tags: p.tags, aliases: p.aliases, typ: p.typ, links: p.links,
-		modified: info.ModTime(), size: info.Size(), hash: maphash.Bytes(v.seed, b),
-	}
-	return e, p.body, nil
+	e := newEntry(c, p.links)
+	e.title, e.tags, e.aliases, e.typ = p.title, p.tags, p.aliases, p.typ
+	e.modified, e.size, e.hash = info.ModTime(), info.Size(), maphash.Bytes(v.seed, b)
+	return e, p.body
 }
 
 // writeDoc stores one note's row, FTS document and tags in tx. old is the
 // previous id (0 when new).
-func (v *Vault) writeDoc(ctx context.Context, tx *sql.Tx, e *entry, body string, old int64) error {
-	st := func(s *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, s) }
+func (v *Vault) writeDoc(ctx context.Context, ts *txStmts, e *entry, body string, old int64) error {
 	mtime := e.modified.UnixNano()
 	if old != 0 {
-		if _, err := st(v.stmts.delFTS).ExecContext(ctx, old); err != nil {
+		if _, err := ts.delFTS.ExecContext(ctx, old); err != nil {
 			return err
 		}
-		if _, err := st(v.stmts.delTags).ExecContext(ctx, old); err != nil {
+		if _, err := ts.delTags.ExecContext(ctx, old); err != nil {
 			return err
 		}
-		if _, err := st(v.stmts.updNote).ExecContext(ctx, mtime, e.size, old); err != nil {
+		if _, err := ts.updNote.ExecContext(ctx, mtime, e.size, old); err != nil {
 			return err
 		}
 		e.id = old
 	} else {
-		res, err := st(v.stmts.insNote).ExecContext(ctx, e.path, mtime, e.size)
+		res, err := ts.insNote.ExecContext(ctx, e.path, mtime, e.size)
 		if err != nil {
 			return err
 		}
@@ -106,11 +159,11 @@ func (v *Vault) writeDoc(ctx context.Context, tx *sql.Tx, e *entry, body string,
 			return err
 		}
 	}
-	if _, err := st(v.stmts.insFTS).ExecContext(ctx, e.id, e.path, e.title, strings.Join(e.aliases, "\n"), body); err != nil {
+	if _, err := ts.insFTS.ExecContext(ctx, e.id, e.path, e.title, strings.Join(e.aliases, "\n"), body); err != nil {
 		return err
 	}
 	for _, t := range e.tags {
-		if _, err := st(v.stmts.insTag).ExecContext(ctx, e.id, t); err != nil {
+		if _, err := ts.insTag.ExecContext(ctx, e.id, t); err != nil {
 			return err
 		}
 	}
@@ -118,14 +171,14 @@ func (v *Vault) writeDoc(ctx context.Context, tx *sql.Tx, e *entry, body string,
 }
 
 // deleteDoc removes a note's rows in tx.
-func (v *Vault) deleteDoc(ctx context.Context, tx *sql.Tx, id int64) error {
-	if _, err := tx.StmtContext(ctx, v.stmts.delFTS).ExecContext(ctx, id); err != nil {
+func (v *Vault) deleteDoc(ctx context.Context, ts *txStmts, id int64) error {
+	if _, err := ts.delFTS.ExecContext(ctx, id); err != nil {
 		return err
 	}
-	if _, err := tx.StmtContext(ctx, v.stmts.delTags).ExecContext(ctx, id); err != nil {
+	if _, err := ts.delTags.ExecContext(ctx, id); err != nil {
 		return err
 	}
-	_, err := tx.StmtContext(ctx, v.stmts.delNote).ExecContext(ctx, id)
+	_, err := ts.delNote.ExecContext(ctx, id)
 	return err
 }
 
@@ -186,7 +239,7 @@ func (v *Vault) syncNote(ctx context.Context, c string) (string, error) {
 			return "", fmt.Errorf("index %q: %w", c, err)
 		}
 	}
-	if err := v.writeDoc(ctx, tx, e, body, oldID); err != nil {
+	if err := v.writeDoc(ctx, v.stmts.bind(ctx, tx), e, body, oldID); err != nil {
 		tx.Rollback()
 		return "", fmt.Errorf("index %q: %w", c, err)
 	}
@@ -228,8 +281,9 @@ func (v *Vault) removeNotes(ctx context.Context, c string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unindex %q: %w", c, err)
 	}
+	ts := v.stmts.bind(ctx, tx)
 	for _, e := range gone {
-		if err := v.deleteDoc(ctx, tx, e.id); err != nil {
+		if err := v.deleteDoc(ctx, ts, e.id); err != nil {
 			tx.Rollback()
 			return nil, fmt.Errorf("unindex %q: %w", e.path, err)
 		}
@@ -255,6 +309,9 @@ func (v *Vault) removeNotes(ctx context.Context, c string) ([]string, error) {
 func (v *Vault) Index(ctx context.Context) error {
 	return v.index(ctx, nil)
 }
+
+// buildCacheKiB is the page cache of the full-build connection.
+const buildCacheKiB = 32 << 10
 
 type dbRow struct {
 	id    int64
@@ -330,7 +387,7 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				e, body, err := v.load(c)
+				e, body, err := v.loadWalked(c)
 				d := doc{e: e, body: body, err: err}
 				if err == nil {
 					r, ok := rows[c]
@@ -355,12 +412,25 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 	}()
 	go func() { wg.Wait(); close(docs) }()
 
-	tx, err := v.db.BeginTx(ctx, nil)
+	// One connection for the whole build, with a page cache big enough that
+	// the transaction does not spill pages to the WAL and read them back.
+	conn, err := v.db.Conn(ctx)
 	if err != nil {
 		for range docs {
 		}
 		return fmt.Errorf("index vault: %w", err)
 	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", buildCacheKiB)); err == nil {
+		defer conn.ExecContext(context.Background(), "PRAGMA cache_size = -2000") // SQLite's default
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		for range docs {
+		}
+		return fmt.Errorf("index vault: %w", err)
+	}
+	ts := v.stmts.bind(ctx, tx)
 	fresh := newNames()
 	var werr error
 	for d := range docs {
@@ -374,7 +444,7 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 			continue
 		}
 		if d.changed {
-			if err := v.writeDoc(ctx, tx, d.e, d.body, d.e.id); err != nil {
+			if err := v.writeDoc(ctx, ts, d.e, d.body, d.e.id); err != nil {
 				werr = fmt.Errorf("index %q: %w", d.e.path, err)
 				continue
 			}
@@ -387,7 +457,7 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 	if werr == nil {
 		for p, r := range rows {
 			if _, ok := fresh.byPath[p]; !ok {
-				if err := v.deleteDoc(ctx, tx, r.id); err != nil {
+				if err := v.deleteDoc(ctx, ts, r.id); err != nil {
 					werr = fmt.Errorf("unindex %q: %w", p, err)
 					break
 				}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -345,34 +344,56 @@ func inlineTags(masked string) []string {
 	return out
 }
 
-var (
-	wikiRe = regexp.MustCompile(`(!?)\[\[([^\[\]\n]+?)\]\]`)
-	// [label](target "title") or [label](<target with spaces>).
-	mdLinkRe = regexp.MustCompile(`(!?)\[([^\[\]\n]*)\]\((?:<([^<>\n]+)>|([^()\s<>]+))(?:\s+"[^"\n]*")?\)`)
-)
-
 // findLinks finds wikilinks, embeds and Markdown links to .md files in the
 // masked body. Link text is taken from the original body.
 func findLinks(body, masked string) []Link {
 	var out []Link
-	for _, m := range wikiRe.FindAllStringSubmatchIndex(masked, -1) {
-		inner := body[m[4]:m[5]]
-		raw, label, _ := strings.Cut(inner, "|")
+	// [[inner]] where inner holds no [, ] or newline; ! before it embeds.
+	for i := 0; ; {
+		k := strings.Index(masked[i:], "[[")
+		if k < 0 {
+			break
+		}
+		k += i
+		j := k + 2
+		for j < len(masked) && masked[j] != ']' && masked[j] != '[' && masked[j] != '\n' {
+			j++
+		}
+		if j == k+2 || j+1 >= len(masked) || masked[j] != ']' || masked[j+1] != ']' {
+			i = k + 1
+			continue
+		}
+		i = j + 2
+		raw, label, _ := strings.Cut(body[k+2:j], "|")
 		raw = strings.TrimSuffix(raw, `\`) // [[a\|b]] inside tables
 		raw = strings.TrimSpace(raw)
 		target, sub := splitSubpath(raw)
 		if target == "" {
 			continue // [[#heading]] points into the same note
 		}
-		out = append(out, Link{Raw: raw, Target: target, Subpath: sub, Label: strings.TrimSpace(label), Embed: m[3] > m[2], Kind: Wikilink})
+		out = append(out, Link{Raw: raw, Target: target, Subpath: sub, Label: strings.TrimSpace(label), Embed: k > 0 && masked[k-1] == '!', Kind: Wikilink})
 	}
-	for _, m := range mdLinkRe.FindAllStringSubmatchIndex(masked, -1) {
-		var dest string
-		if m[6] >= 0 {
-			dest = body[m[6]:m[7]]
-		} else {
-			dest = body[m[8]:m[9]]
+	// [label](dest) and [label](<dest>), with an optional "title".
+	for i := 0; ; {
+		k := strings.Index(masked[i:], "](")
+		if k < 0 {
+			break
 		}
+		k += i
+		i = k + 2
+		open := k - 1
+		for open >= 0 && masked[open] != '[' && masked[open] != ']' && masked[open] != '\n' {
+			open--
+		}
+		if open < 0 || masked[open] != '[' {
+			continue
+		}
+		d, end, ok := linkDest(masked, k+2)
+		if !ok {
+			continue
+		}
+		i = end
+		dest := body[d.from:d.to]
 		if strings.Contains(dest, ":") { // a scheme: http:, mailto:, obsidian:…
 			continue
 		}
@@ -383,13 +404,58 @@ func findLinks(body, masked string) []Link {
 		if !strings.EqualFold(path.Ext(file), ".md") {
 			continue
 		}
-		l := Link{Raw: dest, Target: file, Label: body[m[4]:m[5]], Embed: m[3] > m[2], Kind: MarkdownLink}
+		l := Link{Raw: dest, Target: file, Label: body[open+1 : k], Embed: open > 0 && masked[open-1] == '!', Kind: MarkdownLink}
 		if frag != "" {
 			l.Subpath = "#" + frag
 		}
 		out = append(out, l)
 	}
 	return out
+}
+
+type span struct{ from, to int }
+
+// linkDest reads a Markdown link destination starting at i (just after
+// "("): <dest> or a run without spaces and ()<>, then an optional "title",
+// then ")". It returns the destination span and the offset after ")".
+func linkDest(s string, i int) (span, int, bool) {
+	var d span
+	if i < len(s) && s[i] == '<' {
+		j := i + 1
+		for j < len(s) && s[j] != '>' && s[j] != '<' && s[j] != '\n' {
+			j++
+		}
+		if j >= len(s) || s[j] != '>' || j == i+1 {
+			return d, 0, false
+		}
+		d, i = span{i + 1, j}, j+1
+	} else {
+		j := i
+		for j < len(s) && !strings.ContainsRune(" \t\n()<>", rune(s[j])) {
+			j++
+		}
+		if j == i {
+			return d, 0, false
+		}
+		d, i = span{i, j}, j
+	}
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	if i < len(s) && s[i] == '"' {
+		e := strings.IndexAny(s[i+1:], "\"\n")
+		if e < 0 || s[i+1+e] != '"' {
+			return d, 0, false
+		}
+		i += e + 2
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+	}
+	if i >= len(s) || s[i] != ')' {
+		return d, 0, false
+	}
+	return d, i + 1, true
 }
 
 // splitSubpath cuts "note#heading" or "note^block" into note and subpath.

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -12,11 +13,13 @@ type entry struct {
 	path     string // relative, slash-separated, as on disk
 	key      string // lower-cased path without .md
 	base     string // lower-cased file name without .md
+	dir      string // folder of path, "" at the root
 	title    string
 	tags     []string
 	aliases  []string
 	typ      string
 	links    []Link
+	linkKeys []string // linkKey of each link's target; "" for attachments
 	modified time.Time
 	size     int64
 	hash     uint64
@@ -34,6 +37,26 @@ type names struct {
 
 func newNames() names {
 	return names{byPath: map[string]*entry{}, byKey: map[string][]*entry{}, byBase: map[string][]*entry{}, byAlias: map[string][]*entry{}}
+}
+
+// newEntry fills the derived fields of an entry for path rel.
+func newEntry(rel string, links []Link) *entry {
+	e := &entry{path: rel, key: noteKey(rel), base: strings.ToLower(stemOf(rel)), dir: folderOf(rel), links: links}
+	e.linkKeys = make([]string, len(links))
+	for i, l := range links {
+		if !isAttachment(l.Target) {
+			e.linkKeys[i] = linkKey(l.Target)
+		}
+	}
+	return e
+}
+
+// folderOf is path.Dir with "" for the vault root.
+func folderOf(rel string) string {
+	if d := path.Dir(rel); d != "." {
+		return d
+	}
+	return ""
 }
 
 func (n *names) add(e *entry) {
@@ -107,39 +130,41 @@ func isAttachment(target string) bool { return attachmentExt[strings.ToLower(pat
 //
 // Matching ignores case; #heading and ^block were cut off already.
 func (n *names) resolve(target, source string) *entry {
-	k := linkKey(target)
+	return n.resolveKey(linkKey(target), folderOf(source))
+}
+
+// resolveKey is resolve with the link key and the source's folder computed.
+func (n *names) resolveKey(k, dir string) *entry {
 	if k == "" {
 		return nil
 	}
-	dir := path.Dir(source)
-	if dir == "." {
-		dir = ""
-	}
-	rel := func(k string) string { return strings.ToLower(path.Clean(path.Join(dir, k))) }
 	if strings.HasPrefix(k, "./") || strings.HasPrefix(k, "../") {
-		r := rel(k)
+		r := strings.ToLower(path.Join(dir, k))
 		if strings.HasPrefix(r, "../") || r == ".." {
 			return nil
 		}
 		return pick(n.byKey[r], dir)
 	}
-	if e := pick(n.byKey[k], dir); e != nil {
-		return e
+	if l := n.byKey[k]; l != nil {
+		return pick(l, dir)
 	}
-	if dir != "" {
-		if e := pick(n.byKey[rel(k)], dir); e != nil {
+	slash := strings.LastIndexByte(k, '/')
+	if slash >= 0 && dir != "" {
+		// A bare name relative to the source's folder is found by the
+		// same-folder preference below; only partial paths need this.
+		if e := pick(n.byKey[strings.ToLower(dir)+"/"+k], dir); e != nil {
 			return e
 		}
 	}
-	base := k
-	if i := strings.LastIndexByte(k, '/'); i >= 0 {
-		base = k[i+1:]
-	}
-	var cands []*entry
-	for _, e := range n.byBase[base] {
-		if base == k || strings.HasSuffix(e.key, "/"+k) {
-			cands = append(cands, e)
+	cands := n.byBase[k[slash+1:]]
+	if slash >= 0 {
+		var keep []*entry
+		for _, e := range cands {
+			if strings.HasSuffix(e.key, "/"+k) {
+				keep = append(keep, e)
+			}
 		}
+		cands = keep
 	}
 	if e := pick(cands, dir); e != nil {
 		return e
@@ -153,11 +178,7 @@ func pick(cands []*entry, dir string) *entry {
 	var best *entry
 	bestSame := false
 	for _, e := range cands {
-		d := path.Dir(e.path)
-		if d == "." {
-			d = ""
-		}
-		same := d == dir
+		same := e.dir == dir
 		switch {
 		case best == nil:
 		case same != bestSame:
@@ -178,7 +199,6 @@ func pick(cands []*entry, dir string) *entry {
 
 // linkGraph is the resolved link structure, rebuilt lazily after changes.
 type linkGraph struct {
-	out        map[string][]string // source path → resolved target paths (de-duplicated)
 	in         map[string][]string // target path → source paths
 	unresolved map[string]*unresolvedNode
 	edges      []Edge // de-duplicated; unresolved targets use the node id
@@ -189,46 +209,60 @@ type unresolvedNode struct {
 	label string
 }
 
-// buildGraph resolves every link of every note. Callers hold v.mu (read).
+// buildGraph resolves every link of every note. Callers hold v.mu.
 func (n *names) buildGraph() *linkGraph {
-	g := &linkGraph{out: map[string][]string{}, in: map[string][]string{}, unresolved: map[string]*unresolvedNode{}}
 	paths := make([]string, 0, len(n.byPath))
-	for p := range n.byPath {
+	links := 0
+	for p, e := range n.byPath {
 		paths = append(paths, p)
+		links += len(e.links)
 	}
+	g := &linkGraph{in: make(map[string][]string, len(n.byPath)), unresolved: map[string]*unresolvedNode{}, edges: make([]Edge, 0, links)}
 	sort.Strings(paths)
+	var seen []string // targets of the current source (few; a slice beats a map)
 	for _, src := range paths {
 		e := n.byPath[src]
-		seen := map[string]bool{}
-		for _, l := range e.links {
-			if isAttachment(l.Target) {
+		if len(e.linkKeys) != len(e.links) {
+			*e = *newEntryLike(e)
+		}
+		seen = seen[:0]
+		for i, k := range e.linkKeys {
+			if k == "" {
 				continue
 			}
 			var dst string
-			if t := n.resolve(l.Target, src); t != nil {
-				dst = t.path
-				if dst == src {
+			resolved := false
+			if t := n.resolveKey(k, e.dir); t != nil {
+				if t == e {
 					continue
 				}
-				if !seen[dst] {
-					g.out[src] = append(g.out[src], dst)
-					g.in[dst] = append(g.in[dst], src)
-				}
+				dst, resolved = t.path, true
 			} else {
-				k := linkKey(l.Target)
 				u := g.unresolved[k]
 				if u == nil {
-					id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(l.Target), "/"), ".md")
+					id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(e.links[i].Target), "/"), ".md")
 					u = &unresolvedNode{id: id, label: path.Base(id)}
 					g.unresolved[k] = u
 				}
 				dst = u.id
 			}
-			if !seen[dst] {
-				seen[dst] = true
-				g.edges = append(g.edges, Edge{Source: src, Target: dst})
+			if slices.Contains(seen, dst) {
+				continue
+			}
+			seen = append(seen, dst)
+			g.edges = append(g.edges, Edge{Source: src, Target: dst})
+			if resolved {
+				g.in[dst] = append(g.in[dst], src)
 			}
 		}
 	}
 	return g
+}
+
+// newEntryLike returns e with its derived fields filled in.
+func newEntryLike(e *entry) *entry {
+	d := newEntry(e.path, e.links)
+	c := *e
+	c.key, c.base, c.dir, c.linkKeys = d.key, d.base, d.dir, d.linkKeys
+	return &c
 }

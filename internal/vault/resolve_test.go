@@ -10,7 +10,8 @@ func namesOf(specs ...string) names {
 	n := newNames()
 	for _, s := range specs {
 		p, al, _ := strings.Cut(s, "|")
-		e := &entry{path: p, key: noteKey(p), base: strings.ToLower(stemOf(p)), tags: []string{}}
+		e := newEntry(p, nil)
+		e.tags = []string{}
 		if al != "" {
 			e.aliases = strings.Split(al, ",")
 		}
