@@ -88,6 +88,10 @@ func buildServices(ctx context.Context, gcfg *gateway.Config, log *slog.Logger) 
 		}()
 	})
 	// -- mcp (issue 6) --
+	// The MCP pool is the agent's tool registry (app/mcp.go).
+	if err := wireMCP(ctx, gcfg, svc, log, ag); err != nil {
+		return nil, err
+	}
 	// -- scheduler, uploads, files, update (issue 8) --
 	if err := wireScheduler(gcfg, svc, log); err != nil {
 		return nil, err
