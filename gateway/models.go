@@ -274,6 +274,36 @@ func (s *Server) getModelCatalog(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, catalogBody{Models: models, Errors: errs, Local: nonNilLocal(s.cfg.Models.LocalServers())})
 }
 
+type availableBody struct {
+	Provider string          `json:"provider"`
+	Models   []availableItem `json:"models"`
+	// Error says why the provider's own /models list could not be read.
+	Error string `json:"error,omitempty"`
+}
+
+type availableItem struct {
+	ID     string `json:"id"`
+	Source string `json:"source"` // config, live or local
+}
+
+// getAvailableModels: ?provider=<name> (required): the models a provider
+// offers, configured and live (the reference's later /api/models/available).
+func (s *Server) getAvailableModels(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Models == nil {
+		return errNoModels
+	}
+	p := r.URL.Query().Get("provider")
+	if p == "" {
+		return errorf(http.StatusBadRequest, "provider is required: /api/models/available?provider=<name>")
+	}
+	models, errs := s.cfg.Models.Catalog(r.Context(), p, true)
+	b := availableBody{Provider: p, Models: []availableItem{}, Error: errs[p]}
+	for _, m := range models {
+		b.Models = append(b.Models, availableItem{ID: m.ModelID, Source: m.Source})
+	}
+	return writeJSON(w, http.StatusOK, b)
+}
+
 type testReq struct {
 	Provider string `json:"provider"`
 	ModelID  string `json:"model_id"`

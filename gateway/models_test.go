@@ -236,6 +236,16 @@ func TestCatalogAndProviders(t *testing.T) {
 	if !got["openai:gpt-4o-mini"].Active || got["openai:gpt-4o-mini"].PriceSource != "table" {
 		t.Errorf("active entry = %+v", got["openai:gpt-4o-mini"])
 	}
+	var av struct {
+		Provider string `json:"provider"`
+		Models   []struct {
+			ID     string `json:"id"`
+			Source string `json:"source"`
+		} `json:"models"`
+	}
+	if st := g.call(t, http.MethodGet, "/api/models/available?provider=openai", nil, &av); st != 200 || av.Provider != "openai" || len(av.Models) != 3 {
+		t.Errorf("available = %d %+v", st, av)
+	}
 	cb.Models = nil
 	g.call(t, http.MethodGet, "/api/models/catalog?live=0", nil, &cb)
 	for _, m := range cb.Models {

@@ -46,6 +46,7 @@ func (s *Server) routes() http.Handler {
 		r.Put("/models/active", s.handle("models.active", s.putActiveModel)) // body: the model section (replaces it)
 		r.Get("/models/catalog", s.handle("models.catalog", s.getModelCatalog)) // ?provider=<name>&live=0
 		r.Get("/models/providers", s.handle("models.providers", s.listModelProviders))
+		r.Get("/models/available", s.handle("models.available", s.getAvailableModels)) // ?provider=<name>
 		r.Put("/models/{name}", s.handle("models.provider", s.updateModel)) // body: the keys to change
 		r.Delete("/models/{name}", s.handle("models.provider", s.deleteModel))
 		r.Post("/models/{name}/test", s.handle("models.test", s.testModel)) // body: {model_id?}

@@ -31,7 +31,8 @@ type Log struct {
 	spend      float64
 }
 
-// New returns a Log over db; prices and the budget are read live from settings.
+// New returns a Log over db; prices and the budget are read live from
+// settings. Use one Log per database: it keeps the month's spend in memory.
 func New(db *store.DB, settings *config.File) *Log {
 	return &Log{db: db, settings: settings, table: Bundled(), now: time.Now}
 }
