@@ -25,6 +25,7 @@ type hub struct {
 	mu      sync.Mutex // guards clients, the fields of every client, and all
 	clients map[string]*client
 	all     map[*conn]struct{} // every open connection, authenticated or not
+	closing bool               // set by closeAll; later connections are refused
 }
 
 // client is one client_id. It outlives its connections.
@@ -45,15 +46,20 @@ func newHub(log *slog.Logger, events *eventlog.Log) *hub {
 	return &hub{log: log, events: events, clients: map[string]*client{}, all: map[*conn]struct{}{}}
 }
 
-// track adds or removes an open connection.
-func (h *hub) track(c *conn, open bool) {
+// track adds or removes an open connection. Adding fails once closeAll has
+// run, so a connection upgraded during shutdown is not left open.
+func (h *hub) track(c *conn, open bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if open {
-		h.all[c] = struct{}{}
-	} else {
+	if !open {
 		delete(h.all, c)
+		return true
 	}
+	if h.closing {
+		return false
+	}
+	h.all[c] = struct{}{}
+	return true
 }
 
 // attach makes c the current connection of id, taking over from an older one
@@ -204,12 +210,26 @@ func (h *hub) expire(now time.Time) {
 // closeAll closes every connection with 1001 (going away).
 func (h *hub) closeAll() {
 	h.mu.Lock()
+	h.closing = true
 	conns := make([]*conn, 0, len(h.all))
 	for c := range h.all {
 		conns = append(conns, c)
 	}
 	h.mu.Unlock()
+	// Queue the close behind frames already queued (the shutdown errors), so
+	// they reach the client first; force it if a writer does not get there.
 	for _, c := range conns {
+		c.sendThenClose(nil, closeGoingAway, "server shutting down")
+	}
+	deadline := time.After(closeFlushWait)
+	for _, c := range conns {
+		select {
+		case <-c.done:
+		case <-deadline:
+		}
 		c.closeWith(closeGoingAway, "server shutting down")
 	}
 }
+
+// closeFlushWait bounds how long closeAll lets writers flush queued frames.
+const closeFlushWait = 300 * time.Millisecond

@@ -92,7 +92,9 @@ func (ls *lanes) work(k laneKey, l *lane) {
 		}
 		t := l.pending[0]
 		l.pending = l.pending[1:]
-		ctx, cancel := context.WithCancelCause(ls.s.base())
+		// Turns end by stop or by shutdown (which cancels them with a reason),
+		// never silently with the Serve context.
+		ctx, cancel := context.WithCancelCause(context.WithoutCancel(ls.s.base()))
 		t.cancel = cancel
 		l.running = t
 		ls.mu.Unlock()
@@ -210,7 +212,10 @@ func (s *Server) runTurn(ctx context.Context, k laneKey, t *turn) {
 	case res = <-done:
 	case <-ctx.Done():
 	}
-	if cause := context.Cause(ctx); cause != nil && (errors.Is(cause, errStopped) || errors.Is(cause, errShutdown)) {
+	if cause := context.Cause(ctx); cause != nil {
+		if !errors.Is(cause, errStopped) {
+			cause = errShutdown
+		}
 		s.hub.send(k.client, frame{Type: "error", Text: cause.Error(), SessionID: k.session})
 		s.emit("message.cancelled", map[string]any{"client_id": k.client, "session_id": k.session, "reason": cause.Error()})
 		<-done

@@ -69,7 +69,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade already answered
 	}
 	c := &conn{s: s, ws: ws, remote: remoteIP(r), out: make(chan outMsg, sendQueueLen), done: make(chan struct{})}
-	s.hub.track(c, true)
+	if !s.hub.track(c, true) {
+		c.closeWith(closeGoingAway, "server shutting down")
+		return
+	}
 	s.emit("gateway.client_connect", map[string]any{"remote": c.remote})
 	go c.writeLoop()
 	c.readLoop()
