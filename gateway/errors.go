@@ -119,4 +119,3 @@ func requestID() string {
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-

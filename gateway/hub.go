@@ -30,10 +30,10 @@ type hub struct {
 
 // client is one client_id. It outlives its connections.
 type client struct {
-	id       string
-	conn     *conn // nil while away
-	held     []heldFrame
-	sessions map[string]struct{} // sessions this client has used
+	id        string
+	conn      *conn // nil while away
+	held      []heldFrame
+	sessions  map[string]struct{} // sessions this client has used
 	awaySince time.Time
 }
 
