@@ -182,6 +182,14 @@ await test('a note shows in search and in the graph', async (page) => {
   const snip = await page.locator('.snip mark').first().textContent({ timeout: T })
   if (!/stripes/i.test(snip)) throw new Error('snippet has no highlighted match: ' + snip)
   await shot(page, 'vault-search')
+  // An outside write (REST here; Obsidian or an agent tool alike) shows up live via resource_event.
+  const put = await fetch(`${base}/api/vault/notes/e2e/Outside%20Edit.md`, {
+    method: 'PUT', headers: { Authorization: 'Bearer ' + TOKEN, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ content: '# Outside Edit\n\nLinks to [[Zebra Facts]].\n' }),
+  })
+  if (!put.ok) throw new Error('PUT note: ' + put.status + ' ' + (await put.text()))
+  await page.getByLabel('Search notes').fill('')
+  await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: 'Outside Edit' }).waitFor({ timeout: T })
   await page.getByRole('link', { name: 'Graph' }).click()
   await page.locator('li[data-node="e2e/Zebra Facts.md"]').waitFor({ state: 'attached', timeout: T })
   const ghosts = await page.locator('li[data-unresolved="true"]').count()
@@ -191,6 +199,21 @@ await test('a note shows in search and in the graph', async (page) => {
   if ((await page.locator('.graph .canvas canvas').count()) === 0) throw new Error('no graph canvas')
   await page.waitForTimeout(500)
   await shot(page, 'vault-graph')
+})
+
+await test('upload: an image is sent and shown inline through /api/files', async (page) => {
+  await open(page)
+  await page.getByRole('button', { name: '+ New chat' }).click()
+  // A 2x2 red PNG.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64')
+  await page.getByLabel('Choose files').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: png })
+  await page.getByText('dot.png').waitFor({ timeout: T })
+  await send(page, 'what is in this picture?')
+  const img = page.locator('article.msg.user img[alt="dot.png"]')
+  await img.waitFor({ timeout: T })
+  await page.waitForFunction((el) => el.complete && el.naturalWidth === 2, await img.elementHandle(), { timeout: T })
+  const reply = page.locator('article.msg.agent').filter({ hasText: 'server path' })
+  await reply.waitFor({ timeout: T }) // the fake model echoes the text: the upload was named inline
 })
 
 await test('usage charts after turns', async (page) => {

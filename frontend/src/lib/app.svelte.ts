@@ -25,6 +25,10 @@ class AppState {
     setConn(this.conn)
     this.chat = new ChatStore((f) => this.client?.send(f), localStorage)
     window.addEventListener('pagehide', () => this.chat.flush())
+    // Phones suspend background tabs; come back at once instead of after the backoff.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') this.client?.reconnectNow()
+    })
     this.connect()
   }
 
@@ -46,9 +50,6 @@ class AppState {
       } else this.chat.handle(f)
     })
     c.connect()
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') c.reconnectNow()
-    })
   }
 
   login(token: string) {
