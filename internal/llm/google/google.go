@@ -54,10 +54,11 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, onText func(stri
 		for _, spec := range req.Tools {
 			fd := &genai.FunctionDeclaration{Name: spec.Name, Description: spec.Description}
 			if len(spec.Schema) > 0 {
-				var schema any
+				var schema map[string]any
 				if err := json.Unmarshal(spec.Schema, &schema); err != nil {
 					return llm.Response{}, fmt.Errorf("decode schema of tool %s: %w", spec.Name, err)
 				}
+				delete(schema, "$schema") // a meta-schema reference is not part of the tool's schema
 				fd.ParametersJsonSchema = schema
 			}
 			t.FunctionDeclarations = append(t.FunctionDeclarations, fd)
