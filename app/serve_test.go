@@ -1,0 +1,194 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"openagent/internal/listen"
+)
+
+func startTestGateway(t *testing.T, opts Options) *Gateway {
+	t.Helper()
+	if opts.Stderr == nil {
+		opts.Stderr = &bytes.Buffer{}
+	}
+	g := NewGateway(opts)
+	if err := g.Start(); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(g.Stop)
+	return g
+}
+
+func TestPortFallbackAndPortFile(t *testing.T) {
+	p := freePort(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+	if err != nil {
+		t.Skipf("port %d taken meanwhile: %v", p, err)
+	}
+	defer busy.Close()
+
+	dir := t.TempDir()
+	g := startTestGateway(t, Options{Dir: dir, Port: p})
+	st := g.State()
+	if !st.Running || st.Port <= p || st.Port > p+listen.Span {
+		t.Fatalf("state %+v, want a port in (%d, %d]", st, p, p+listen.Span)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ".port"))
+	if err != nil || string(b) != strconv.Itoa(st.Port) {
+		t.Fatalf(".port = %q, %v; want %d with no newline", b, err, st.Port)
+	}
+	for _, f := range []string{"openagent.yaml", "openagent.db", "memories", "logs/events.jsonl", "logs/openagent.log"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("agent directory lacks %s: %v", f, err)
+		}
+	}
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(st.Port) + "/api/health")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("health: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// A second process on the same directory refuses.
+	second := NewGateway(Options{Dir: dir, Port: p, Stderr: &bytes.Buffer{}})
+	err = second.Start()
+	var ar *ErrAlreadyRunning
+	if !errors.As(err, &ar) || ar.Port != st.Port || err.Error() != "already running on port "+strconv.Itoa(st.Port) {
+		t.Fatalf("second start: %v, want already running on port %d", err, st.Port)
+	}
+
+	start := time.Now()
+	g.Stop()
+	t.Logf("stop took %v", time.Since(start))
+	if _, err := os.Stat(filepath.Join(dir, ".port")); !os.IsNotExist(err) {
+		t.Fatalf(".port still there after a clean stop: %v", err)
+	}
+	if _, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(st.Port), time.Second); err == nil {
+		t.Fatal("port still open after Stop")
+	}
+
+	// A stale .port (crash) does not block the next start.
+	os.WriteFile(filepath.Join(dir, ".port"), []byte(strconv.Itoa(st.Port)), 0o644)
+	g2 := startTestGateway(t, Options{Dir: dir, Port: p})
+	if !g2.State().Running {
+		t.Fatal("stale .port blocked the start")
+	}
+}
+
+func TestNoFreePort(t *testing.T) {
+	// Occupy a whole range of 100 ports.
+	var lns []net.Listener
+	defer func() {
+		for _, l := range lns {
+			l.Close()
+		}
+	}()
+	base := 0
+	for try := 0; try < 20 && base == 0; try++ {
+		p := freePort(t)
+		if p+listen.Span > 65535 {
+			continue
+		}
+		ok := true
+		for q := p; q <= p+listen.Span; q++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(q))
+			if err != nil {
+				ok = false
+				break
+			}
+			lns = append(lns, l)
+		}
+		if ok {
+			base = p
+		} else {
+			for _, l := range lns {
+				l.Close()
+			}
+			lns = nil
+		}
+	}
+	if base == 0 {
+		t.Skip("could not occupy a range of 100 ports")
+	}
+	g := NewGateway(Options{Dir: t.TempDir(), Port: base, Stderr: &bytes.Buffer{}})
+	err := g.Start()
+	want := "in range " + strconv.Itoa(base) + "-" + strconv.Itoa(base+listen.Span)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("start: %v, want an error naming %q", err, want)
+	}
+}
+
+func TestNonLoopbackGeneratesToken(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	g := startTestGateway(t, Options{Dir: dir, Host: "0.0.0.0", Port: freePort(t), Stderr: &out})
+	st := g.State()
+	if len(st.Token) < 40 {
+		t.Fatalf("token %q, want a generated 32-byte token", st.Token)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "openagent.yaml"))
+	if !strings.Contains(string(b), st.Token) || !strings.Contains(out.String(), st.Token) {
+		t.Fatal("the generated token was not saved and shown")
+	}
+	// REST now needs it, even from loopback.
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(st.Port) + "/api/agent-info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("agent-info without token: %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestRestartKeepsPort(t *testing.T) {
+	g := startTestGateway(t, Options{Dir: t.TempDir(), Port: freePort(t)})
+	before := g.State().Port
+	if err := g.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if after := g.State().Port; after != before {
+		t.Fatalf("port after restart %d, want %d", after, before)
+	}
+}
+
+func TestCLI(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Run([]string{"version"}, nil, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "openagent ") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := Run([]string{"--help"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("--help: %d", code)
+	}
+	for _, w := range []string{"serve [DIR]", "connect HOST:PORT", "--token", "--session", "--client-id", "-m TEXT", "--dir DIR", "version"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("help lacks %q", w)
+		}
+	}
+	if code := Run([]string{"frobnicate"}, nil, &out, &errb); code != 2 {
+		t.Fatalf("unknown command exit %d, want 2", code)
+	}
+	if code := Run([]string{"connect"}, nil, &out, &errb); code != 2 {
+		t.Fatalf("connect without address exit %d, want 2", code)
+	}
+}
+
+func TestConnectOneShot(t *testing.T) {
+	dir := t.TempDir()
+	startTestGateway(t, Options{Dir: dir, Port: freePort(t)})
+	var out, errb bytes.Buffer
+	code := Run([]string{"connect", "--dir", dir, "-m", "hello"}, nil, &out, &errb)
+	// No model is configured: the reply is the gateway's error, and the exit code says so.
+	if code != 1 || !strings.Contains(errb.String(), "No model is configured") {
+		t.Fatalf("connect -m: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}
