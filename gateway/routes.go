@@ -43,11 +43,11 @@ func (s *Server) routes() http.Handler {
 		r.Get("/models", s.handle("models", s.listModels))
 		r.Post("/models", s.handle("models", s.createModel)) // body: {name, type?, api_key?, base_url?, models?, disabled_models?}
 		r.Get("/models/active", s.handle("models.active", s.getActiveModel))
-		r.Put("/models/active", s.handle("models.active", s.putActiveModel)) // body: the model section (replaces it)
+		r.Put("/models/active", s.handle("models.active", s.putActiveModel))    // body: the model section (replaces it)
 		r.Get("/models/catalog", s.handle("models.catalog", s.getModelCatalog)) // ?provider=<name>&live=0
 		r.Get("/models/providers", s.handle("models.providers", s.listModelProviders))
 		r.Get("/models/available", s.handle("models.available", s.getAvailableModels)) // ?provider=<name>
-		r.Put("/models/{name}", s.handle("models.provider", s.updateModel)) // body: the keys to change
+		r.Put("/models/{name}", s.handle("models.provider", s.updateModel))            // body: the keys to change
 		r.Delete("/models/{name}", s.handle("models.provider", s.deleteModel))
 		r.Post("/models/{name}/test", s.handle("models.test", s.testModel)) // body: {model_id?}
 		r.Get("/providers", s.handle("providers", s.listProviders))
