@@ -99,10 +99,16 @@ func (ls *lanes) work(k laneKey, l *lane) {
 		l.running = t
 		ls.mu.Unlock()
 
-		ls.s.runTurn(ctx, k, t)
+		final := ls.s.runTurn(ctx, k, t)
 		cancel(nil)
 
 		ls.mu.Lock()
+		// The turn is over before its answer goes out, so a message sent in
+		// reply to it starts at once instead of being told it is queued.
+		l.running = nil
+		if final != nil {
+			ls.s.hub.send(k.client, *final)
+		}
 	}
 }
 
@@ -185,10 +191,10 @@ type turnResult struct {
 	err   error
 }
 
-// runTurn runs one turn through the agent and sends its outcome to the
-// client's current connection. A cancelled turn is answered at once with the
-// reason; the agent's late result is dropped.
-func (s *Server) runTurn(ctx context.Context, k laneKey, t *turn) {
+// runTurn runs one turn through the agent and returns the frame that ends it
+// (response or error), for the lane to send. A cancelled turn is answered at
+// once with the reason, and the agent's late result is dropped (nil).
+func (s *Server) runTurn(ctx context.Context, k laneKey, t *turn) *frame {
 	start := time.Now()
 	s.emit("queue.start", map[string]any{"client_id": k.client, "session_id": k.session, "waited_ms": start.Sub(t.enqueued).Milliseconds()})
 	status := func(text string) {
@@ -219,16 +225,15 @@ func (s *Server) runTurn(ctx context.Context, k laneKey, t *turn) {
 		s.hub.send(k.client, frame{Type: "error", Text: cause.Error(), SessionID: k.session})
 		s.emit("message.cancelled", map[string]any{"client_id": k.client, "session_id": k.session, "reason": cause.Error()})
 		<-done
-		return
+		return nil
 	}
 	if res.err != nil {
-		s.hub.send(k.client, frame{Type: "error", Text: res.err.Error(), SessionID: k.session})
 		s.emit("message.error", map[string]any{"client_id": k.client, "session_id": k.session, "error": res.err.Error()})
-		return
+		return &frame{Type: "error", Text: res.err.Error(), SessionID: k.session}
 	}
 	text, atts := parseMarkers(res.reply.Text)
-	s.hub.send(k.client, frame{Type: "response", Text: text, SessionID: k.session, Attachments: atts, Model: res.reply.Model})
 	s.emit("message.response", map[string]any{"client_id": k.client, "session_id": k.session, "model": res.reply.Model, "ms": time.Since(start).Milliseconds(), "chars": len(text)})
+	return &frame{Type: "response", Text: text, SessionID: k.session, Attachments: atts, Model: res.reply.Model}
 }
 
 // channelOf maps a client_id to its channel: bridge:telegram → telegram, else websocket.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -33,7 +34,10 @@ const (
 	closeQueueOverrun = websocket.ClosePolicyViolation
 )
 
-var pongMsg = []byte(`{"type":"pong"}`)
+var (
+	pongMsg   = []byte(`{"type":"pong"}`)
+	pingFrame = []byte(`{"type":"ping"}`)
+)
 
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
@@ -55,6 +59,8 @@ type conn struct {
 
 	isAuthed atomic.Bool
 	clientID string // set by the reader goroutine only
+
+	wmu sync.Mutex // serialises data-frame writes: the writer's, and the reader's pong fast path
 }
 
 type outMsg struct {
@@ -110,6 +116,30 @@ func (c *conn) closeWith(code int, reason string) {
 	})
 }
 
+func (c *conn) write(data []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+	return c.ws.WriteMessage(websocket.TextMessage, data)
+}
+
+// pong answers a ping. When nothing is queued and the writer is idle, the
+// reader writes it itself, saving two goroutine hand-offs on the hot path;
+// otherwise it queues like any frame. A pong carries no session state, so
+// passing a frame the writer has just dequeued is harmless.
+func (c *conn) pong() {
+	if len(c.out) == 0 && c.wmu.TryLock() {
+		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		err := c.ws.WriteMessage(websocket.TextMessage, pongMsg)
+		c.wmu.Unlock()
+		if err != nil {
+			go c.closeWith(websocket.CloseAbnormalClosure, "")
+		}
+		return
+	}
+	c.enqueue(pongMsg)
+}
+
 func (c *conn) writeLoop() {
 	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
@@ -119,8 +149,7 @@ func (c *conn) writeLoop() {
 			return
 		case m := <-c.out:
 			if m.data != nil {
-				c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-				if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
+				if err := c.write(m.data); err != nil {
 					c.closeWith(websocket.CloseAbnormalClosure, "")
 					return
 				}
@@ -172,6 +201,10 @@ func (c *conn) readLoop() {
 
 // handle processes one text frame (contract §2.2-2.3 with decisions A5-A10).
 func (c *conn) handle(data []byte) {
+	if c.authed() && bytes.Equal(data, pingFrame) {
+		c.pong() // the common keepalive, without a JSON decode
+		return
+	}
 	var in inbound
 	if err := json.Unmarshal(data, &in); err != nil {
 		c.enqueue(frame{Type: "error", Text: decodeErrorText(err)}.encode())
@@ -192,7 +225,7 @@ func (c *conn) handle(data []byte) {
 	}
 	switch in.Type {
 	case "ping":
-		c.enqueue(pongMsg)
+		c.pong()
 	case "message":
 		if in.Text == nil {
 			c.enqueue(frame{Type: "error", Text: "message needs a text field"}.encode())

@@ -38,7 +38,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_txlock", "immediate")
-	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// The path is part of a URI: escape the characters that would end or break it.
+	esc := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	sdb, err := sql.Open("sqlite", "file:"+esc+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
