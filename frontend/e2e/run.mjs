@@ -114,6 +114,26 @@ await test('a wrong token gets the login form, the right one connects', async (p
   await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
 })
 
+await test('desktop window: connection from the Wails binding, and its connection events', async (page) => {
+  // What the desktop shell injects: window.go.app.Bridge.Connection() and the Wails runtime.
+  await page.addInitScript(([b, tok]) => {
+    const ws = b.replace('http', 'ws') + '/ws'
+    window.go = { app: { Bridge: { Connection: async () => ({ base_url: b + '/', ws_url: ws, token: tok }) } } }
+    window.__events = {}
+    window.runtime = { EventsOn: (n, cb) => { window.__events[n] = cb; return () => {} } }
+  }, [base, TOKEN])
+  // No stored token: only the binding can supply it.
+  await page.goto(`${base}/#/settings/about`)
+  await page.evaluate(() => localStorage.removeItem('oa.token'))
+  await page.reload()
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
+  await page.getByTestId('version').waitFor({ timeout: T }) // REST with the binding's token
+  await page.evaluate(() => window.__events.connection(null))
+  await page.getByRole('status').filter({ hasText: 'stopped' }).waitFor({ timeout: T })
+  await page.evaluate(([b, tok]) => window.__events.connection({ base_url: b, ws_url: b.replace('http', 'ws') + '/ws', token: tok }), [base, TOKEN])
+  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
+})
+
 await test('chat turn with a tool chip and the answering model', async (page) => {
   await open(page)
   await page.getByRole('button', { name: '+ New chat' }).click()

@@ -21,15 +21,35 @@ class AppState {
   async start() {
     window.addEventListener('hashchange', () => (this.route = location.hash.slice(1) || '/chat'))
     this.applyTheme()
-    this.conn = await resolveConnection()
+    try {
+      this.conn = await resolveConnection()
+    } catch (e) {
+      // The desktop gateway is stopped or failed; its "connection" event
+      // brings us back when it starts.
+      this.conn = { base_url: '', ws_url: '', token: '', desktop: true }
+      this.state = 'closed'
+      this.detail = e instanceof Error ? e.message : String(e)
+    }
     setConn(this.conn)
     this.chat = new ChatStore((f) => this.client?.send(f), localStorage)
     window.addEventListener('pagehide', () => this.chat.flush())
+    // The desktop shell announces every start, stop and restart of the
+    // gateway (a new port or token, or null when stopped).
+    window.runtime?.EventsOn?.('connection', (c: Conn | null) => {
+      if (!c) {
+        this.client?.close()
+        this.detail = 'the gateway is stopped; start it from the tray'
+        return
+      }
+      this.conn = { ...c, base_url: c.base_url.replace(/\/$/, ''), desktop: true }
+      setConn(this.conn)
+      this.connect()
+    })
     // Phones suspend background tabs; come back at once instead of after the backoff.
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') this.client?.reconnectNow()
     })
-    this.connect()
+    if (this.conn.ws_url) this.connect()
   }
 
   connect() {

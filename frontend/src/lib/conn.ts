@@ -3,7 +3,11 @@
 export interface Conn { base_url: string; ws_url: string; token: string }
 
 declare global {
-  interface Window { go?: { app?: { Bridge?: { Connection?: () => Promise<Conn> } } } }
+  interface Window {
+    go?: { app?: { Bridge?: { Connection?: () => Promise<Conn> } } }
+    /** The Wails runtime, present in the desktop window. */
+    runtime?: { EventsOn?: (name: string, cb: (data: any) => void) => () => void }
+  }
 }
 
 const TOKEN_KEY = 'oa.token'
