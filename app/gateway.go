@@ -125,6 +125,9 @@ func (g *Gateway) Stop() {
 
 // Restart stops and starts again, preferring the same port.
 func (g *Gateway) Restart() error {
+	if bin := g.pendingBinary(); bin != "" {
+		return g.restartInto(bin) // an update was installed: run the new binary
+	}
 	g.ops.Lock()
 	defer g.ops.Unlock()
 	g.stop()
@@ -326,7 +329,11 @@ func (g *Gateway) start() (err error) {
 // requestRestart restarts in the background (the HTTP reply is already out).
 func (g *Gateway) requestRestart() {
 	if bin := g.pendingBinary(); bin != "" {
-		go g.restartInto(bin) // an update was installed: run the new binary
+		go func() { // an update was installed: run the new binary
+			if err := g.restartInto(bin); err != nil {
+				fmt.Fprintf(g.stderr(), "restart: %v\n", err)
+			}
+		}()
 		return
 	}
 	if g.opts.OnRestartRequest != nil {
@@ -397,5 +404,3 @@ func NewToken() (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
-
-

@@ -26,16 +26,14 @@ func (g *Gateway) pendingBinary() string {
 // WebSockets close, the store is closed) and replaces this process with the
 // updated binary, same arguments and environment. Where that is impossible
 // it says so and restarts in-process on the old code instead.
-func (g *Gateway) restartInto(bin string) {
+func (g *Gateway) restartInto(bin string) error {
 	g.ops.Lock() // headless serve waits on this while we stop and exec
 	defer g.ops.Unlock()
 	g.stop()
 	fmt.Fprintf(g.stderr(), "Restarting into the updated binary %s\n", bin)
 	err := reexec(bin, os.Args, os.Environ()) // returns only on failure
 	fmt.Fprintf(g.stderr(), "restart into the updated binary: %v\nRestarting the old version in-process; the update runs after OpenAgent is started again.\n", err)
-	if err := g.start(); err != nil {
-		fmt.Fprintf(g.stderr(), "restart: %v\n", err)
-	}
+	return g.start()
 }
 
 // wireUpdater backs /update and POST /api/update with the release feed, runs
