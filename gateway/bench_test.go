@@ -221,6 +221,9 @@ func TestIdleClientHelper(t *testing.T) {
 func memNow() (heapStack uint64, rss uint64) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	if os.Getenv("OA_MEM_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "heap %d MB, stack %d MB, goroutines %d\n", ms.HeapInuse>>20, ms.StackInuse>>20, runtime.NumGoroutine())
+	}
 	heapStack = ms.HeapInuse + ms.StackInuse
 	b, err := os.ReadFile("/proc/self/status")
 	if err == nil {

@@ -53,9 +53,12 @@ type conn struct {
 	s      *Server
 	ws     *websocket.Conn
 	remote string
-	out    chan outMsg
+	wake   chan struct{} // capacity 1: tells the writer the queue is not empty
 	done   chan struct{}
 	once   sync.Once
+
+	qmu   sync.Mutex // guards queue
+	queue []outMsg   // frames waiting for the writer; at most sendQueueLen
 
 	isAuthed atomic.Bool
 	clientID string // set by the reader goroutine only
@@ -74,37 +77,58 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Upgrade already answered
 	}
-	c := &conn{s: s, ws: ws, remote: remoteIP(r), out: make(chan outMsg, sendQueueLen), done: make(chan struct{})}
+	c := &conn{s: s, ws: ws, remote: remoteIP(r), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if !s.hub.track(c, true) {
 		c.closeWith(closeGoingAway, "server shutting down")
 		return
 	}
 	s.emit("gateway.client_connect", map[string]any{"remote": c.remote})
 	go c.writeLoop()
-	c.readLoop()
+	// The reader gets a fresh goroutine so the HTTP handler returns: its deep
+	// stack and the request/response state it holds are freed, which is most
+	// of an idle connection's memory.
+	go c.readLoop()
 }
 
 func (c *conn) authed() bool { return c.isAuthed.Load() }
 
 // enqueue queues a frame without blocking. A full queue means the peer is not
 // reading: the connection is closed rather than waited on.
+// The queue is a slice rather than a buffered channel, so an idle
+// connection holds no queue memory.
 func (c *conn) enqueue(msg []byte) {
-	select {
-	case <-c.done:
-	case c.out <- outMsg{data: msg}:
-	default:
-		go c.closeWith(closeQueueOverrun, "send queue overflow")
-	}
+	c.push(outMsg{data: msg}, closeQueueOverrun, "send queue overflow")
 }
 
 // sendThenClose queues msg, then a close frame, preserving order.
 func (c *conn) sendThenClose(msg []byte, code int, reason string) {
+	c.push(outMsg{data: msg, close: code, reason: reason}, code, reason)
+}
+
+func (c *conn) push(m outMsg, overflowCode int, reason string) {
 	select {
 	case <-c.done:
-	case c.out <- outMsg{data: msg, close: code, reason: reason}:
+		return
 	default:
-		go c.closeWith(code, reason)
 	}
+	c.qmu.Lock()
+	if len(c.queue) >= sendQueueLen {
+		c.qmu.Unlock()
+		go c.closeWith(overflowCode, reason)
+		return
+	}
+	c.queue = append(c.queue, m)
+	c.qmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) queued() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return len(c.queue)
 }
 
 // closeWith sends a close frame (best effort) and hangs up. Safe from any goroutine.
@@ -128,7 +152,7 @@ func (c *conn) write(data []byte) error {
 // otherwise it queues like any frame. A pong carries no session state, so
 // passing a frame the writer has just dequeued is harmless.
 func (c *conn) pong() {
-	if len(c.out) == 0 && c.wmu.TryLock() {
+	if c.queued() == 0 && c.wmu.TryLock() {
 		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 		err := c.ws.WriteMessage(websocket.TextMessage, pongMsg)
 		c.wmu.Unlock()
@@ -147,16 +171,22 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.done:
 			return
-		case m := <-c.out:
-			if m.data != nil {
-				if err := c.write(m.data); err != nil {
-					c.closeWith(websocket.CloseAbnormalClosure, "")
+		case <-c.wake:
+			c.qmu.Lock()
+			batch := c.queue
+			c.queue = nil
+			c.qmu.Unlock()
+			for _, m := range batch {
+				if m.data != nil {
+					if err := c.write(m.data); err != nil {
+						c.closeWith(websocket.CloseAbnormalClosure, "")
+						return
+					}
+				}
+				if m.close != 0 {
+					c.closeWith(m.close, m.reason)
 					return
 				}
-			}
-			if m.close != 0 {
-				c.closeWith(m.close, m.reason)
-				return
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
