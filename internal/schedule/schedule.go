@@ -255,6 +255,13 @@ func (s *Scheduler) execute(ctx context.Context, cancel context.CancelFunc, t Ta
 		s.mu.Lock()
 		delete(s.running, t.ID)
 		s.mu.Unlock()
+		// last_run changed; a task deleted during its run was announced already.
+		gctx, gcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		defer gcancel()
+		if _, err := s.Get(gctx, t.ID); errors.Is(err, ErrNotFound) {
+			s.wake()
+			return
+		}
 		s.changed("updated", t.ID)
 	}()
 	s.emit("task.run", map[string]any{"task_id": t.ID, "run_id": run.ID, "name": t.Name})

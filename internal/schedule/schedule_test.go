@@ -593,3 +593,33 @@ func TestRecoverState(t *testing.T) {
 		t.Errorf("%d runs, want 1 (the overdue daily task, once)", runner.calls())
 	}
 }
+
+// TestDeleteCancelsRun: deleting a task stops its run, and nothing is
+// announced about it afterwards.
+func TestDeleteCancelsRun(t *testing.T) {
+	clock := newFakeClock(t0)
+	runner := newFakeRunner(nil)
+	runner.hold = make(chan struct{})
+	s, _ := newTestScheduler(t, runner, clock)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var changes []string
+	s.OnChange = func(action, id string) {
+		mu.Lock()
+		changes = append(changes, action)
+		mu.Unlock()
+	}
+	task := mustCreate(t, s, "@hourly")
+	clock.Advance(time.Hour)
+	s.dispatch(ctx)
+	recvTurn(t, runner.started)
+	if err := s.Delete(ctx, task.ID); err != nil {
+		t.Fatal(err)
+	}
+	settle(s) // returns only because the run was cancelled
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(changes, ","); got != "created,deleted" {
+		t.Errorf("OnChange actions = %s, want created,deleted", got)
+	}
+}
