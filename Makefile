@@ -23,7 +23,7 @@ help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: headless ## build and run the headless gateway in ./my-agent (AGENT_DIR=…)
+run: ui headless ## build the web UI and the gateway, then serve ./my-agent (AGENT_DIR=…)
 	./bin/openagent serve $(AGENT_DIR)
 
 .PHONY: headless
@@ -51,7 +51,7 @@ test-go: ## go test -race ./... (CGO_ENABLED=0 build check first)
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 .PHONY: test
-test: deps fmt vet test-go ## install dependencies and run every test (what CI runs)
+test: deps fmt vet test-go test-web test-desktop ## install dependencies and run every test (what CI runs)
 
 .PHONY: bench
 bench: ## run the Go benchmarks and print figures
@@ -66,3 +66,28 @@ ui: ## build the web UI into frontend/dist (npm ci && npm run build)
 test-web: ## web UI: vitest, svelte-check, build, then Playwright e2e on openagent serve (Debian chromium)
 	cd frontend && npm ci --no-audit --no-fund && npx vitest run && npm run check && npm run build
 	cd frontend && node e2e/run.mjs
+
+# -- desktop (issue 5) --
+DESKTOP_TAGS := desktop,production,webkit2_41
+ARCH         = $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB          = dist/openagent_$(VERSION)_$(ARCH).deb
+
+.PHONY: desktop
+desktop: ## build bin/openagent-desktop (window + tray; needs `make deps`) without the Wails CLI
+	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; \
+	else echo "frontend/package.json is missing: the window will show the built-in status page"; fi
+	$(GO) build -tags $(DESKTOP_TAGS) -ldflags "-w -s $(LDFLAGS)" -o bin/openagent-desktop .
+
+.PHONY: deb
+deb: desktop ## package the desktop binary, launcher entry and icons as dist/openagent_<version>_<arch>.deb
+	build/package-deb.sh bin/openagent-desktop $(VERSION) dist
+
+.PHONY: icons
+icons: ## redraw the icons under build/ from app/icon.go
+	$(GO) run ./tools/mkicons -o build
+
+.PHONY: test-desktop
+test-desktop: deb ## desktop smoke test: Xvfb + D-Bus, tray driven over D-Bus, screenshot, dpkg -i of the .deb
+	$(GO) build -o bin/trayctl ./tools/trayctl
+	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+	  tools/desktop-smoke.sh bin/openagent-desktop bin/trayctl $(DEB)
