@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -228,13 +230,39 @@ func (s *Server) searchVault(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// getVaultGraph answers GET /api/vault/graph.
-func (s *Server) getVaultGraph(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.vault()
-	if err != nil {
+// vaultGraphHandler answers GET /api/vault/graph. A 10,000-note vault has
+// ~80,000 edges (several MB of JSON), so the body is written by
+// appendVaultGraph rather than by reflection (vault_internal_test.go checks
+// it matches encoding/json byte for byte) and kept until the graph changes.
+func (s *Server) vaultGraphHandler() handlerFunc {
+	var mu sync.Mutex // guards the cached body
+	var version uint64
+	var body []byte
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := s.vault()
+		if err != nil {
+			return err
+		}
+		g := v.Graph()
+		mu.Lock()
+		if body == nil || version != g.Version {
+			body = appendVaultGraph(make([]byte, 0, max(len(body), 64*(len(g.Nodes)+len(g.Edges)))), g)
+			version = g.Version
+		}
+		b := body
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(http.StatusOK)
+		_, err = w.Write(b)
 		return err
 	}
-	g := v.Graph()
+}
+
+// vaultGraphBody is the reflection-based form of the graph answer; it
+// defines the wire shape (and the UI type check) that appendVaultGraph
+// writes by hand.
+func vaultGraphBody(g vault.Graph) vaultGraphResponse {
 	out := vaultGraphResponse{Nodes: make([]vaultGraphNode, len(g.Nodes)), Edges: make([]vaultGraphEdge, len(g.Edges))}
 	for i, n := range g.Nodes {
 		out.Nodes[i] = vaultGraphNode{ID: n.ID, Label: n.Label, Tags: n.Tags, Type: n.Type, Degree: n.Degree, Unresolved: n.Unresolved}
@@ -242,5 +270,107 @@ func (s *Server) getVaultGraph(w http.ResponseWriter, r *http.Request) error {
 	for i, e := range g.Edges {
 		out.Edges[i] = vaultGraphEdge{Source: e.Source, Target: e.Target}
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out
+}
+
+// appendVaultGraph appends the JSON of vaultGraphBody(g), plus the newline
+// json.Encoder writes.
+func appendVaultGraph(b []byte, g vault.Graph) []byte {
+	b = append(b, `{"nodes":[`...)
+	for i, n := range g.Nodes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, n.ID)
+		b = append(b, `,"label":`...)
+		b = appendJSONString(b, n.Label)
+		b = append(b, `,"tags":`...)
+		if n.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for j, t := range n.Tags {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, t)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, `,"type":`...)
+		b = appendJSONString(b, n.Type)
+		b = append(b, `,"degree":`...)
+		b = strconv.AppendInt(b, int64(n.Degree), 10)
+		b = append(b, `,"unresolved":`...)
+		b = strconv.AppendBool(b, n.Unresolved)
+		b = append(b, '}')
+	}
+	b = append(b, `],"edges":[`...)
+	for i, e := range g.Edges {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"source":`...)
+		b = appendJSONString(b, e.Source)
+		b = append(b, `,"target":`...)
+		b = appendJSONString(b, e.Target)
+		b = append(b, '}')
+	}
+	return append(b, "]}\n"...)
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json does:
+// invalid UTF-8 becomes U+FFFD; <, >, &, U+2028 and U+2029 are escaped.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

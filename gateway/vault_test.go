@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"openagent/internal/config"
 	"openagent/internal/store"
 	"openagent/internal/vault"
+	"openagent/internal/vault/vaultgen"
 )
 
 // vaultWait bounds every wait and WebSocket read in the vault tests.
@@ -564,4 +566,69 @@ func TestVaultLiveSync(t *testing.T) {
 	c.waitEvent("created", "rest.md")
 	g.call(t, "DELETE", "/api/vault/notes/rest.md", nil, nil)
 	c.waitEvent("deleted", "rest.md")
+}
+
+// BenchmarkVaultGraphREST times GET /api/vault/graph on a generated
+// 10,000-note vault (target < 150 ms): "cached" reuses the resolved links,
+// "after_change" follows a note write, so the links are resolved again.
+// Run with: go test -run '^$' -bench Vault -benchtime 20x ./gateway/
+func BenchmarkVaultGraphREST(b *testing.B) {
+	dir := b.TempDir()
+	if _, err := vaultgen.Generate(filepath.Join(dir, "memories"), vaultgen.Options{Notes: 10000}); err != nil {
+		b.Fatal(err)
+	}
+	settings, err := config.Open(filepath.Join(dir, config.FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), filepath.Join(dir, "openagent.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	v, err := vault.Open(context.Background(), filepath.Join(dir, "memories"), db, vault.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Index(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := gateway.New(gateway.Config{Dir: dir, Settings: settings, DB: db, Vault: v})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	get := func() int {
+		resp, err := http.Get(hs.URL + "/api/vault/graph")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("graph = %d", resp.StatusCode)
+		}
+		return int(n)
+	}
+	size := get()
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			get()
+		}
+		b.ReportMetric(float64(size)/(1<<20), "body_MB")
+	})
+	b.Run("after_change", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			b.StopTimer()
+			i++
+			if _, err := v.Write(context.Background(), "bench/change.md", fmt.Sprintf("edit %d [[elsewhere]]", i)); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			get()
+		}
+	})
 }

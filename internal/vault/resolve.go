@@ -202,6 +202,8 @@ type linkGraph struct {
 	in         map[string][]string // target path → source paths
 	unresolved map[string]*unresolvedNode
 	edges      []Edge // de-duplicated; unresolved targets use the node id
+	version    uint64 // set by withGraph
+	nodes      []Node // set by withGraph, sorted by ID
 }
 
 type unresolvedNode struct {

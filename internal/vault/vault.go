@@ -100,6 +100,8 @@ type Vault struct {
 	mu    sync.RWMutex // guards names and graph
 	names names
 	graph *linkGraph // nil when stale
+	// graphVersion numbers graph builds.
+	graphVersion uint64
 
 	reindexed atomic.Int64 // single-note re-indexes done (for tests and stats)
 	ready     chan struct{}
@@ -456,7 +458,11 @@ func (v *Vault) withGraph(fn func(g *linkGraph)) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.graph == nil {
-		v.graph = v.names.buildGraph()
+		g := v.names.buildGraph()
+		v.graphVersion++
+		g.version = v.graphVersion
+		g.nodes = v.graphNodes(g)
+		v.graph = g
 	}
 	fn(v.graph)
 }
@@ -483,29 +489,37 @@ type Edge struct {
 type Graph struct {
 	Nodes []Node
 	Edges []Edge
+	// Version changes whenever the graph may have changed; callers can
+	// cache what they derive from it (the gateway caches its JSON).
+	Version uint64
 }
 
 // Graph returns every note and unresolved target as a node, sorted by ID,
-// and the de-duplicated links between them.
+// and the de-duplicated links between them. The result is shared until the
+// next change: callers must not modify it.
 func (v *Vault) Graph() Graph {
 	var out Graph
-	v.withGraph(func(g *linkGraph) {
-		deg := make(map[string]int, len(v.names.byPath)+len(g.unresolved))
-		for _, e := range g.edges {
-			deg[e.Source]++
-			deg[e.Target]++
-		}
-		nodes := make([]Node, 0, len(v.names.byPath)+len(g.unresolved))
-		for p, e := range v.names.byPath {
-			nodes = append(nodes, Node{ID: p, Label: e.title, Tags: e.tags, Type: e.typ, Degree: deg[p]})
-		}
-		for _, u := range g.unresolved {
-			nodes = append(nodes, Node{ID: u.id, Label: u.label, Tags: []string{}, Degree: deg[u.id], Unresolved: true})
-		}
-		out = Graph{Nodes: nodes, Edges: g.edges}
-	})
-	sort.Slice(out.Nodes, func(i, j int) bool { return out.Nodes[i].ID < out.Nodes[j].ID })
+	v.withGraph(func(g *linkGraph) { out = Graph{Nodes: g.nodes, Edges: g.edges, Version: g.version} })
 	return out
+}
+
+// graphNodes lists every note and unresolved target with its degree,
+// sorted by ID. Callers hold v.mu for writing.
+func (v *Vault) graphNodes(g *linkGraph) []Node {
+	deg := make(map[string]int, len(v.names.byPath)+len(g.unresolved))
+	for _, e := range g.edges {
+		deg[e.Source]++
+		deg[e.Target]++
+	}
+	nodes := make([]Node, 0, len(v.names.byPath)+len(g.unresolved))
+	for p, e := range v.names.byPath {
+		nodes = append(nodes, Node{ID: p, Label: e.title, Tags: e.tags, Type: e.typ, Degree: deg[p]})
+	}
+	for _, u := range g.unresolved {
+		nodes = append(nodes, Node{ID: u.id, Label: u.label, Tags: []string{}, Degree: deg[u.id], Unresolved: true})
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	return nodes
 }
 
 func stemOf(rel string) string {
