@@ -58,7 +58,7 @@ func (s *Server) routes() http.Handler {
 		r.Put("/vault/notes/*", s.handle("vault.note", s.putVaultNote))  // body: {content}; .md only, atomic
 		r.Delete("/vault/notes/*", s.handle("vault.note", s.deleteVaultNote))
 		r.Get("/vault/search", s.handle("vault.search", s.searchVault)) // ?q=&tag=&limit=
-		r.Get("/vault/graph", s.handle("vault.graph", s.getVaultGraph))
+		r.Get("/vault/graph", s.handle("vault.graph", s.vaultGraphHandler()))
 		// -- mcp (issue 6) --
 		r.Get("/mcps", s.handle("mcps", s.listMCPs))
 		r.Post("/mcps", s.handle("mcps", s.createMCP))                // upsert a custom server; applied at once
