@@ -71,22 +71,24 @@ func buildServices(ctx context.Context, gcfg *gateway.Config, log *slog.Logger) 
 	// -- vault (issue 4) --
 	// The vault indexes and watches memories/ in the background; every change
 	// (REST, agent tool, outside edit) becomes a resource_event.
-	vlt, err := vault.Open(ctx, config.Resolve(gcfg.Dir, gcfg.Settings.Config().Memory.VaultPath), gcfg.DB, vault.Options{Log: log})
-	if err != nil {
-		return nil, err
+	// A vault that cannot be opened leaves /api/vault/* answering 503; the
+	// rest of the gateway still starts.
+	if vlt, err := vault.Open(ctx, config.Resolve(gcfg.Dir, gcfg.Settings.Config().Memory.VaultPath), gcfg.DB, vault.Options{Log: log}); err != nil {
+		log.Error("open vault", "err", err)
+	} else {
+		gcfg.Vault = vlt
+		svc.onClose(func() { vlt.Close() })
+		svc.onAttach(func(srv *gateway.Server) {
+			vlt.SetOnChange(func(action, path string) { srv.Broadcast("vault", action, path) })
+		})
+		svc.onStart(func(ctx context.Context) {
+			go func() {
+				if err := vlt.Run(ctx); err != nil {
+					log.Error("vault stopped", "err", err)
+				}
+			}()
+		})
 	}
-	gcfg.Vault = vlt
-	svc.onClose(func() { vlt.Close() })
-	svc.onAttach(func(srv *gateway.Server) {
-		vlt.SetOnChange(func(action, path string) { srv.Broadcast("vault", action, path) })
-	})
-	svc.onStart(func(ctx context.Context) {
-		go func() {
-			if err := vlt.Run(ctx); err != nil {
-				log.Error("vault stopped", "err", err)
-			}
-		}()
-	})
 	// -- mcp (issue 6) --
 	// The MCP pool is the agent's tool registry (app/mcp.go).
 	if err := wireMCP(ctx, gcfg, svc, log, ag); err != nil {
