@@ -21,6 +21,7 @@ const repo = resolve(here, '../..')
 const shots = join(repo, 'docs/screenshots')
 const memory = process.argv.includes('--memory')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
+const graphN = Number(process.argv.find((a) => a.startsWith('--graph='))?.slice(8) ?? 0)
 const TOKEN = 'e2e-token-' + Math.random().toString(36).slice(2)
 const T = 20_000
 
@@ -51,6 +52,18 @@ providers:
 channels:
   websocket: {port: ${port}, token: ${TOKEN}}
 `)
+
+if (graphN) {
+  // A big vault for the graph measurement: 20 folders, 3 links per note,
+  // every tenth note with a link to a note that does not exist.
+  const v = join(agentDir, 'memories')
+  for (let f = 0; f < 20; f++) mkdirSync(join(v, 'f' + f), { recursive: true })
+  for (let i = 0; i < graphN; i++) {
+    const links = [1, 2, 3].map(() => `[[n${Math.floor(Math.random() * graphN)}]]`).join(' ')
+    const ghost = i % 10 === 0 ? ` [[missing${i}]]` : ''
+    writeFileSync(join(v, 'f' + (i % 20), `n${i}.md`), `---\ntags: [t${i % 7}]\n---\n# Note ${i}\n\n${links}${ghost}\n`)
+  }
+}
 
 const srvLog = []
 const srv = spawn(bin, ['serve', agentDir], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -334,6 +347,39 @@ await test('allow other devices: restart on 0.0.0.0, pairing shows the link and 
   if (!info.lan || info.host !== '0.0.0.0') throw new Error('gateway not on 0.0.0.0 after the toggle: ' + JSON.stringify({ lan: info.lan, host: info.host }))
   await shot(page, 'pairing-lan')
 })
+
+if (graphN) {
+  await test(`graph of ${graphN} notes`, async (page) => {
+    await open(page, '/vault')
+    const t0 = Date.now()
+    await page.getByRole('link', { name: 'Graph' }).click()
+    await page.locator('.graph .bar').getByText(/\d+ nodes/).waitFor({ timeout: 120_000 })
+    await page.locator('.graph .canvas canvas').first().waitFor({ timeout: T })
+    const shown = Date.now() - t0
+    const label = await page.locator('.graph .bar').getByText(/\d+ nodes/).textContent()
+    // Frames drawn while zooming and panning for 3 s (CPU WebGL here: --disable-gpu).
+    const fps = await page.evaluate(async () => {
+      const c = document.querySelector('.graph .canvas')
+      const r = c.getBoundingClientRect()
+      let frames = 0, run = true
+      const tick = () => { frames++; if (run) requestAnimationFrame(tick) }
+      requestAnimationFrame(tick)
+      const t = performance.now()
+      while (performance.now() - t < 3000) {
+        c.dispatchEvent(new WheelEvent('wheel', { deltaY: (Math.floor((performance.now() - t) / 500) % 2 ? 60 : -60), clientX: r.x + r.width / 2, clientY: r.y + r.height / 2, bubbles: true }))
+        await new Promise((ok) => setTimeout(ok, 50))
+      }
+      run = false
+      return frames / 3
+    })
+    const api = await page.evaluate(() => performance.getEntriesByType('resource')
+      .filter((e) => /api\/vault\/(graph|notes)/.test(e.name)).map((e) => `${new URL(e.name).pathname} ${e.duration.toFixed(0)} ms`).join(', '))
+    console.log('GRAPH: REST ' + api)
+    console.log('GRAPH: marks ' + await page.evaluate(() => performance.getEntriesByType('mark').map((m) => `${m.name}@${m.startTime.toFixed(0)}`).join(' ')) + ` (click at ${await page.evaluate((t) => (performance.now() - (Date.now() - t)).toFixed(0), t0)})`)
+    await shot(page, 'vault-graph-big')
+    console.log(`GRAPH: ${label}: shown in ${shown} ms, ${fps.toFixed(0)} frames/s while zooming`)
+  })
+}
 
 if (memory) {
   await test('heap after 500 chat turns', async (page) => {
