@@ -160,8 +160,8 @@ func connectInteractive(o connectOpts, stdin io.Reader, stdout, stderr io.Writer
 		return err
 	}
 	defer cl.close()
-	fmt.Fprintf(out, "Connected to %s (%s %s) as %s, session %q. /help lists commands; Ctrl-C stops a turn, Ctrl-D quits.\n",
-		cl.hello.AgentName, "v", cl.hello.Version, cl.hello.ClientID, o.session)
+	fmt.Fprintf(out, "Connected to %s (v%s) as %s, session %q. /help lists commands; Ctrl-C stops a turn, Ctrl-D quits.\n",
+		cl.hello.AgentName, cl.hello.Version, cl.hello.ClientID, o.session)
 
 	for {
 		line, err := rl.Readline()

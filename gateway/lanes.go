@@ -146,7 +146,7 @@ func (ls *lanes) state(client string) (busy bool, depth int) {
 	defer ls.mu.Unlock()
 	for k, l := range ls.m {
 		if k.client == client {
-			busy = busy || l.running != nil
+			busy = busy || l.running != nil || len(l.pending) > 0 // a turn about to start counts
 			depth += len(l.pending)
 		}
 	}
