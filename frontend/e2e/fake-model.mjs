@@ -18,6 +18,25 @@ export function startFakeModel({ port = 0, log = () => {} } = {}) {
       res.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model', owned_by: 'e2e' }] }))
       return
     }
+    if (req.method === 'POST' && url.pathname.endsWith('/audio/transcriptions')) {
+      // Whisper-style speech-to-text: multipart with a "file" part.
+      let n = 0
+      let head = ''
+      for await (const c of req) {
+        n += c.length
+        if (head.length < 4096) head += c.toString('latin1')
+      }
+      seen.transcriptions = (seen.transcriptions ?? 0) + 1
+      log(`transcription: ${n} bytes`)
+      if (!/name="file"/.test(head) || n < 200) {
+        res.writeHead(400, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ error: { message: 'no audio file in the request', type: 'invalid_request_error' } }))
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ text: 'hello from my voice' }))
+      return
+    }
     if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ error: { message: 'not found: ' + url.pathname, type: 'invalid_request_error' } }))

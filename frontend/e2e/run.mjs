@@ -49,6 +49,8 @@ providers:
     api_key: sk-fake-e2e-9876
     base_url: http://127.0.0.1:${fake.port}/v1
     models: [{id: fake-model, input_cost_per_million: 3, output_cost_per_million: 15}]
+uploads:
+  transcription: {provider: fake, model: whisper-1}
 channels:
   websocket: {port: ${port}, token: ${TOKEN}}
 `)
@@ -77,7 +79,7 @@ const ctx = await chromium.launchPersistentContext(join(tmp, 'profile'), {
   headless: true,
   viewport: { width: 1280, height: 800 },
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--enable-precise-memory-info', '--js-flags=--expose-gc'],
+    '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--enable-precise-memory-info', '--js-flags=--expose-gc'],
 })
 
 const results = []
@@ -247,6 +249,19 @@ await test('upload: an image is sent and shown inline through /api/files', async
   await page.waitForFunction((el) => el.complete && el.naturalWidth === 2, await img.elementHandle(), { timeout: T })
   const reply = page.locator('article.msg.agent').filter({ hasText: 'server path' })
   await reply.waitFor({ timeout: T }) // the fake model echoes the text: the upload was named inline
+})
+
+await test('voice: record, upload, transcription sent as the message', async (page) => {
+  await open(page)
+  await page.getByRole('button', { name: '+ New chat' }).click()
+  await page.getByRole('button', { name: 'Record voice' }).click()
+  await page.getByRole('button', { name: 'Stop recording' }).waitFor({ timeout: T })
+  await page.waitForTimeout(1200) // Chromium's fake microphone plays a tone
+  await page.getByRole('button', { name: 'Stop recording' }).click()
+  await page.locator('article.msg.user').filter({ hasText: 'hello from my voice' }).waitFor({ timeout: T })
+  await page.locator('article.msg.agent').filter({ hasText: 'Echo:' }).waitFor({ timeout: T })
+  const err = await page.locator('.composer .err').count()
+  if (err) throw new Error(await page.locator('.composer .err').textContent())
 })
 
 await test('usage charts after turns', async (page) => {
