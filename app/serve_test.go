@@ -3,12 +3,14 @@ package app
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,5 +192,70 @@ func TestConnectOneShot(t *testing.T) {
 	// No model is configured: the reply is the gateway's error, and the exit code says so.
 	if code != 1 || !strings.Contains(errb.String(), "No model is configured") {
 		t.Fatalf("connect -m: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitFor(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(out.String(), want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("output lacks %q:\n%s", want, out.String())
+}
+
+func TestConnectInteractiveReconnects(t *testing.T) {
+	dir := t.TempDir()
+	g := startTestGateway(t, Options{Dir: dir, Port: freePort(t)})
+	in, stdin := io.Pipe()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- connect([]string{"--dir", dir, "--client-id", "term-1"}, in, &out, &out) }()
+	waitFor(t, &out, "Connected to openagent")
+	waitFor(t, &out, "as term-1")
+
+	io.WriteString(stdin, "hello\n")
+	waitFor(t, &out, "! No model is configured")
+	io.WriteString(stdin, "/status\n")
+	waitFor(t, &out, "Idle | Queue: 0 | Sessions: 1")
+
+	// The gateway restarts: the client notices, reconnects by itself, and works again.
+	if err := g.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, &out, "connection lost; reconnecting")
+	waitFor(t, &out, "! reconnected")
+	io.WriteString(stdin, "/queue\n")
+	waitFor(t, &out, "Queue depth: 0")
+
+	stdin.Close() // Ctrl-D
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("connect returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("connect did not return at end of input")
 	}
 }
