@@ -91,3 +91,8 @@ test-desktop: deb ## desktop smoke test: Xvfb + D-Bus, tray driven over D-Bus, s
 	$(GO) build -o bin/trayctl ./tools/trayctl
 	xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
 	  tools/desktop-smoke.sh bin/openagent-desktop bin/trayctl $(DEB)
+
+.PHONY: nsis
+nsis: ## cross-build the Windows app and its NSIS installer into dist/ (needs `apt-get install nsis`)
+	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
+	build/package-windows.sh $(VERSION) dist "$(LDFLAGS)"
