@@ -571,7 +571,7 @@ func TestVaultLiveSync(t *testing.T) {
 // BenchmarkVaultGraphREST times GET /api/vault/graph on a generated
 // 10,000-note vault (target < 150 ms): "cached" reuses the resolved links,
 // "after_change" follows a note write, so the links are resolved again.
-// Run with: go test -run '^$' -bench Vault -benchtime 20x ./gateway/
+// Run with the vault benchmarks: see internal/vault/bench_test.go.
 func BenchmarkVaultGraphREST(b *testing.B) {
 	dir := b.TempDir()
 	if _, err := vaultgen.Generate(filepath.Join(dir, "memories"), vaultgen.Options{Notes: 10000}); err != nil {

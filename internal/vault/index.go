@@ -481,9 +481,9 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 
 // Query is a search.
 type Query struct {
-	// Text is matched as words (each a prefix is not required, except the
-	// last, which may be partly typed). Empty Text with a Tag lists the notes
-	// with that tag; empty both finds nothing.
+	// Text is matched as words, all of which must occur; "gam*" matches
+	// words starting with gam. Empty Text with a Tag lists the notes with
+	// that tag; empty both finds nothing.
 	Text string
 	// Tag keeps notes with this tag or a tag nested below it ("a" keeps
 	// "a/b"). Optional; a leading # is ignored.
@@ -526,9 +526,8 @@ func (v *Vault) Search(ctx context.Context, q Query) ([]Result, error) {
 		}
 		return v.tagged(tag, limit), nil
 	}
-	sqlText := `SELECT n.path, snippet(vault_fts, -1, char(1), char(2), '…', ` + fmt.Sprint(snippetTokens) + `), rank
-		FROM vault_fts JOIN vault_notes n ON n.id = vault_fts.rowid
-		WHERE vault_fts MATCH ?`
+	sqlText := `SELECT path, snippet(vault_fts, -1, char(1), char(2), '…', ` + fmt.Sprint(snippetTokens) + `), rank
+		FROM vault_fts WHERE vault_fts MATCH ?`
 	args := []any{match}
 	if tag != "" {
 		sqlText += ` AND vault_fts.rowid IN (SELECT note_id FROM vault_tags WHERE tag = ? OR tag LIKE ? ESCAPE '\')`
@@ -594,20 +593,26 @@ func sortResults(rs []Result) {
 }
 
 // ftsQuery turns what a user typed into a safe FTS5 query: every word is a
-// quoted phrase (so FTS5 operators and punctuation are literal), all must
-// match, and the last one may be a prefix.
+// quoted phrase (so FTS5 operators and punctuation are literal) and all must
+// match. A word ending in * (at least 2 characters before it) also matches
+// as a prefix. Prefixes are not implied: expanding one over the term list is
+// what makes a full-text search slow.
 func ftsQuery(text string) string {
 	var parts []string
 	for _, w := range strings.Fields(text) {
+		prefix := false
+		if t := strings.TrimRight(w, "*"); t != w && len([]rune(t)) >= 2 {
+			w, prefix = t, true
+		}
 		if !strings.ContainsFunc(w, isWordRune) {
 			continue
 		}
-		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+		q := `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+		if prefix {
+			q += "*"
+		}
+		parts = append(parts, q)
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	parts[len(parts)-1] += "*"
 	return strings.Join(parts, " ")
 }
 

@@ -28,6 +28,10 @@ func TestParseLinks(t *testing.T) {
 		{"markdown encoded", "[b](My%20Note.md#Part)", []Link{{Raw: "My%20Note.md#Part", Target: "My Note.md", Subpath: "#Part", Label: "b", Kind: MarkdownLink}}},
 		{"markdown angle", "[b](<My Note.md>)", []Link{{Raw: "My Note.md", Target: "My Note.md", Label: "b", Kind: MarkdownLink}}},
 		{"markdown embed", "![x](sub/a.md)", []Link{{Raw: "sub/a.md", Target: "sub/a.md", Label: "x", Embed: true, Kind: MarkdownLink}}},
+		{"markdown title", `[t](a.md "The A")`, []Link{{Raw: "a.md", Target: "a.md", Label: "t", Kind: MarkdownLink}}},
+		{"markdown after brackets", "[x] and [y](b.md)", []Link{{Raw: "b.md", Target: "b.md", Label: "y", Kind: MarkdownLink}}},
+		{"markdown empty angle", "[a](<>)", nil},
+		{"markdown unclosed", "[a](b.md", nil},
 		{"markdown url is not a note", "[site](https://example.com/a.md)", nil},
 		{"markdown non-md", "[img](pic.png)", nil},
 		{"inline code", "use `[[Alpha]]` like this", nil},
@@ -191,10 +195,13 @@ func TestFTSQuery(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"  ", ""},
-		{"hello", `"hello"*`},
-		{"hello world", `"hello" "world"*`},
-		{`say "hi"`, `"say" """hi"""*`},
-		{"a-b NOT c", `"a-b" "NOT" "c"*`},
+		{"hello", `"hello"`},
+		{"hello world", `"hello" "world"`},
+		{"gam*", `"gam"*`},
+		{"g*", `"g*"`},
+		{"**", ""},
+		{`say "hi"`, `"say" """hi"""`},
+		{"a-b NOT c", `"a-b" "NOT" "c"`},
 		{"- *", ""},
 	}
 	for _, tt := range tests {

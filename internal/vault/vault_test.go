@@ -148,8 +148,11 @@ func TestVaultReadWriteIndex(t *testing.T) {
 	if rs, _ := v.Search(ctx, Query{Text: "primus"}); !reflect.DeepEqual(paths(rs), []string{"Alpha.md", "notes/Beta.md"}) {
 		t.Errorf("Search(primus) by alias = %q", paths(rs))
 	}
-	if rs, _ := v.Search(ctx, Query{Text: "gamm"}); !reflect.DeepEqual(paths(rs), []string{"notes/deep/Gamma.md"}) {
-		t.Errorf("Search(gamm) prefix = %q", paths(rs))
+	if rs, _ := v.Search(ctx, Query{Text: "gamm*"}); !reflect.DeepEqual(paths(rs), []string{"notes/deep/Gamma.md"}) {
+		t.Errorf("Search(gamm*) prefix = %q", paths(rs))
+	}
+	if rs, _ := v.Search(ctx, Query{Text: "gamm"}); len(rs) != 0 {
+		t.Errorf("Search(gamm) = %q, want no implied prefix", paths(rs))
 	}
 	if rs, _ := v.Search(ctx, Query{Text: "mentions OR", Tag: "project"}); len(rs) != 0 {
 		t.Errorf("Search(mentions OR) treated OR as an operator: %q", paths(rs))
