@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -11,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"openagent/gateway"
@@ -20,9 +23,18 @@ import (
 	"openagent/internal/store"
 )
 
-// startMCPGateway runs a real gateway with a real MCP pool (fetch, files and
-// shell builtins) over a real database.
-func startMCPGateway(t *testing.T) *testGateway {
+// mcpGateway is a real gateway on a real loopback listener.
+type mcpGateway struct {
+	url string // http://127.0.0.1:port
+	ws  string // ws://127.0.0.1:port/ws
+}
+
+// mcpWait bounds every read in these tests.
+const mcpWait = 10 * time.Second
+
+// startMCPGateway runs a real gateway over a real database, with a real MCP
+// pool (fetch, files and shell builtins) unless noPool.
+func startMCPGateway(t *testing.T, noPool bool) *mcpGateway {
 	t.Helper()
 	dir := t.TempDir()
 	settings, err := config.Open(filepath.Join(dir, config.FileName))
@@ -34,19 +46,26 @@ func startMCPGateway(t *testing.T) *testGateway {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	pool, err := mcp.New(context.Background(), mcp.Options{DB: db, Dir: dir, Builtins: []mcp.Builtin{mcp.Files(dir), mcp.Fetch(), mcp.Shell(dir)}})
+	cfg := gateway.Config{Dir: dir, Settings: settings, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var pool *mcp.Pool
+	if !noPool {
+		pool, err = mcp.New(context.Background(), mcp.Options{DB: db, Dir: dir, Builtins: []mcp.Builtin{mcp.Files(dir), mcp.Fetch(), mcp.Shell(dir)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.MCP = pool
+	}
+	srv, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := gateway.New(gateway.Config{Dir: dir, Settings: settings, DB: db, MCP: pool, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
+	if pool != nil {
+		pool.OnChange = func(action, name string) { srv.Broadcast("mcp", action, name) }
+		if err := pool.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
 	}
-	pool.OnChange = func(action, name string) { srv.Broadcast("mcp", action, name) }
-	if err := pool.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +77,68 @@ func startMCPGateway(t *testing.T) *testGateway {
 		cancel()
 		<-served
 	})
-	return &testGateway{srv: srv, url: "http://" + ln.Addr().String(), ws: "ws://" + ln.Addr().String() + "/ws", dir: dir, cfg: settings, cancel: cancel, served: served}
+	return &mcpGateway{url: "http://" + ln.Addr().String(), ws: "ws://" + ln.Addr().String() + "/ws"}
+}
+
+// call sends one REST request and decodes the JSON answer into out.
+func (g *mcpGateway) call(t *testing.T, method, path string, body io.Reader, out any) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, g.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: mcpWait}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d %q is not JSON: %v", method, path, resp.StatusCode, b, err)
+		}
+	}
+	return resp
+}
+
+// watch authenticates a WebSocket client.
+func (g *mcpGateway) watch(t *testing.T) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial(g.ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetWriteDeadline(time.Now().Add(mcpWait))
+	if err := c.WriteJSON(map[string]string{"type": "auth", "client_id": "watcher"}); err != nil {
+		t.Fatal(err)
+	}
+	if f := readFrame(t, c); f["type"] != "auth_ok" {
+		t.Fatalf("auth: %v", f)
+	}
+	return c
+}
+
+func readFrame(t *testing.T, c *websocket.Conn) map[string]any {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(mcpWait))
+	var m map[string]any
+	if err := c.ReadJSON(&m); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return m
+}
+
+// readEvent skips frames until the resource_event resource/action/id arrives.
+func readEvent(t *testing.T, c *websocket.Conn, resource, action, id string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		f := readFrame(t, c)
+		if f["type"] == "resource_event" && f["resource"] == resource && f["action"] == action && f["id"] == id {
+			return
+		}
+	}
+	t.Fatalf("no resource_event %s %s %s in 100 frames", resource, action, id)
 }
 
 type mcpRow struct {
@@ -110,12 +190,12 @@ func httpMCPServer(t *testing.T) string {
 
 func TestMCPRest(t *testing.T) {
 	t.Parallel()
-	g := startMCPGateway(t)
-	ws, _ := g.auth(t, "", "watcher")
+	g := startMCPGateway(t, false)
+	ws := g.watch(t)
 	body := func(s string) io.Reader { return bytes.NewBufferString(s) }
 
 	var list mcpReply
-	if resp := g.api(t, "GET", "/api/mcps", "", nil, &list); resp.StatusCode != 200 || len(list.MCPs) != 3 {
+	if resp := g.call(t, "GET", "/api/mcps", nil, &list); resp.StatusCode != 200 || len(list.MCPs) != 3 {
 		t.Fatalf("GET /api/mcps = %d %+v, want the 3 builtins", resp.StatusCode, list)
 	}
 	names := []string{list.MCPs[0].Name, list.MCPs[1].Name, list.MCPs[2].Name}
@@ -127,7 +207,7 @@ func TestMCPRest(t *testing.T) {
 	}
 
 	var got mcpReply
-	if resp := g.api(t, "GET", "/api/mcps/nope", "", nil, &got); resp.StatusCode != 404 || got.Error != "MCP 'nope' not found" {
+	if resp := g.call(t, "GET", "/api/mcps/nope", nil, &got); resp.StatusCode != 404 || got.Error != "MCP 'nope' not found" {
 		t.Fatalf("GET missing = %d %q", resp.StatusCode, got.Error)
 	}
 
@@ -139,7 +219,7 @@ func TestMCPRest(t *testing.T) {
 		{`null`, "invalid JSON body: expected a JSON object"},
 	} {
 		var e mcpReply
-		if resp := g.api(t, "POST", "/api/mcps", "", body(tc.body), &e); resp.StatusCode != 400 || e.Error != tc.want {
+		if resp := g.call(t, "POST", "/api/mcps", body(tc.body), &e); resp.StatusCode != 400 || e.Error != tc.want {
 			t.Errorf("POST %s = %d %q, want 400 %q", tc.body, resp.StatusCode, e.Error, tc.want)
 		}
 	}
@@ -147,83 +227,71 @@ func TestMCPRest(t *testing.T) {
 	// The reference test: a command that exits at once is still added (201),
 	// and its row says why it is not connected.
 	var tr mcpReply
-	if resp := g.api(t, "POST", "/api/mcps", "", body(`{"name":"rest-test-mcp","command":["/bin/true"]}`), &tr); resp.StatusCode != 201 || !tr.OK {
+	if resp := g.call(t, "POST", "/api/mcps", body(`{"name":"rest-test-mcp","command":["/bin/true"]}`), &tr); resp.StatusCode != 201 || !tr.OK {
 		t.Fatalf("POST /bin/true = %d %+v", resp.StatusCode, tr)
 	}
 	if tr.MCP.Command[0] != "/bin/true" || tr.MCP.Status != "error" || tr.MCP.Error == "" || tr.MCP.Kind != "custom" || tr.MCP.Source != "api" {
 		t.Fatalf("rest-test-mcp row = %+v", tr.MCP)
 	}
-	ws.readEvent("mcp", "created", "rest-test-mcp")
+	readEvent(t, ws, "mcp", "created", "rest-test-mcp")
 	var off mcpReply
-	if resp := g.api(t, "POST", "/api/mcps/rest-test-mcp/disable", "", nil, &off); resp.StatusCode != 200 || off.MCP.Enabled || off.MCP.Status != "disabled" || off.MCP.UpdatedAt < tr.MCP.UpdatedAt {
+	if resp := g.call(t, "POST", "/api/mcps/rest-test-mcp/disable", nil, &off); resp.StatusCode != 200 || off.MCP.Enabled || off.MCP.Status != "disabled" || off.MCP.UpdatedAt < tr.MCP.UpdatedAt {
 		t.Fatalf("disable = %d %+v", resp.StatusCode, off.MCP)
 	}
-	if resp := g.api(t, "DELETE", "/api/mcps/rest-test-mcp", "", nil, &off); resp.StatusCode != 200 || !off.OK {
+	if resp := g.call(t, "DELETE", "/api/mcps/rest-test-mcp", nil, &off); resp.StatusCode != 200 || !off.OK {
 		t.Fatalf("DELETE = %d %+v", resp.StatusCode, off)
 	}
-	if resp := g.api(t, "GET", "/api/mcps/rest-test-mcp", "", nil, nil); resp.StatusCode != 404 {
+	if resp := g.call(t, "GET", "/api/mcps/rest-test-mcp", nil, nil); resp.StatusCode != 404 {
 		t.Fatalf("GET after delete = %d", resp.StatusCode)
 	}
 
 	// A real HTTP server connects; the write answers once it is probed.
 	url := httpMCPServer(t)
 	var rm mcpReply
-	if resp := g.api(t, "POST", "/api/mcps", "", body(`{"name":"remote","url":"`+url+`"}`), &rm); resp.StatusCode != 201 || rm.MCP.Status != "connected" || rm.MCP.Tools != 1 {
+	if resp := g.call(t, "POST", "/api/mcps", body(`{"name":"remote","url":"`+url+`"}`), &rm); resp.StatusCode != 201 || rm.MCP.Status != "connected" || rm.MCP.Tools != 1 {
 		t.Fatalf("POST remote = %d %+v", resp.StatusCode, rm.MCP)
 	}
-	if resp := g.api(t, "PUT", "/api/mcps/remote", "", body(`{"headers":{"X-Key":"k"},"status":"ignored"}`), &rm); resp.StatusCode != 200 || rm.MCP.Headers["X-Key"] != "k" || *rm.MCP.URL != url || rm.MCP.Status != "connected" {
+	if resp := g.call(t, "PUT", "/api/mcps/remote", body(`{"headers":{"X-Key":"k"},"status":"ignored"}`), &rm); resp.StatusCode != 200 || rm.MCP.Headers["X-Key"] != "k" || *rm.MCP.URL != url || rm.MCP.Status != "connected" {
 		t.Fatalf("PUT remote = %d %+v", resp.StatusCode, rm.MCP)
 	}
-	if resp := g.api(t, "PUT", "/api/mcps/remote", "", body(`{"bogus":1}`), &rm); resp.StatusCode != 400 {
+	if resp := g.call(t, "PUT", "/api/mcps/remote", body(`{"bogus":1}`), &rm); resp.StatusCode != 400 {
 		t.Fatalf("PUT with an unknown field = %d", resp.StatusCode)
 	}
-	if resp := g.api(t, "PUT", "/api/mcps/nope", "", body(`{}`), &rm); resp.StatusCode != 404 {
+	if resp := g.call(t, "PUT", "/api/mcps/nope", body(`{}`), &rm); resp.StatusCode != 404 {
 		t.Fatalf("PUT missing = %d", resp.StatusCode)
 	}
 
 	// Builtins toggle but are never deleted.
 	var e mcpReply
-	if resp := g.api(t, "DELETE", "/api/mcps/fetch", "", nil, &e); resp.StatusCode != 400 || e.Error != "Refusing to delete builtin MCP 'fetch' (kind='builtin'). Disable it instead — builtins can be toggled but not removed." {
+	if resp := g.call(t, "DELETE", "/api/mcps/fetch", nil, &e); resp.StatusCode != 400 || e.Error != "Refusing to delete builtin MCP 'fetch' (kind='builtin'). Disable it instead — builtins can be toggled but not removed." {
 		t.Fatalf("DELETE builtin = %d %q", resp.StatusCode, e.Error)
 	}
-	if resp := g.api(t, "POST", "/api/mcps/shell/enable", "", nil, &e); resp.StatusCode != 200 || e.MCP.Status != "connected" || e.MCP.Tools != 1 {
+	if resp := g.call(t, "POST", "/api/mcps/shell/enable", nil, &e); resp.StatusCode != 200 || e.MCP.Status != "connected" || e.MCP.Tools != 1 {
 		t.Fatalf("enable shell = %d %+v", resp.StatusCode, e.MCP)
 	}
-	if resp := g.api(t, "POST", "/api/mcps/nope/enable", "", nil, nil); resp.StatusCode != 404 {
+	if resp := g.call(t, "POST", "/api/mcps/nope/enable", nil, nil); resp.StatusCode != 404 {
 		t.Fatalf("enable missing = %d", resp.StatusCode)
 	}
 
 	// Claude Desktop import.
 	var imp mcpReply
 	cfg := `{"mcpServers":{"desk-remote":{"url":"` + url + `"},"desk-off":{"command":"npx","args":["-y","x"],"disabled":true}}}`
-	if resp := g.api(t, "POST", "/api/mcps/import", "", body(cfg), &imp); resp.StatusCode != 200 || len(imp.MCPs) != 2 {
+	if resp := g.call(t, "POST", "/api/mcps/import", body(cfg), &imp); resp.StatusCode != 200 || len(imp.MCPs) != 2 {
 		t.Fatalf("import = %d %+v", resp.StatusCode, imp)
 	}
 	if imp.MCPs[1].Name != "desk-remote" || imp.MCPs[1].Status != "connected" || imp.MCPs[1].Source != "claude_desktop" || imp.MCPs[0].Status != "disabled" {
 		t.Fatalf("imported rows = %+v", imp.MCPs)
 	}
-	if resp := g.api(t, "POST", "/api/mcps/import", "", body(`{"mcpServers":{}}`), &e); resp.StatusCode != 400 {
+	if resp := g.call(t, "POST", "/api/mcps/import", body(`{"mcpServers":{}}`), &e); resp.StatusCode != 400 {
 		t.Fatalf("empty import = %d", resp.StatusCode)
 	}
 }
 
 func TestMCPUnavailable(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, gwOpts{})
+	g := startMCPGateway(t, true)
 	var e mcpReply
-	if resp := g.api(t, "GET", "/api/mcps", "", nil, &e); resp.StatusCode != 503 || e.Error == "" {
+	if resp := g.call(t, "GET", "/api/mcps", nil, &e); resp.StatusCode != 503 || e.Error == "" {
 		t.Fatalf("GET /api/mcps without a pool = %d %q", resp.StatusCode, e.Error)
 	}
-}
-
-// readEvent skips frames until the resource_event resource/action/id arrives.
-func (c *wsClient) readEvent(resource, action, id string) {
-	c.t.Helper()
-	for i := 0; i < 100; i++ {
-		f := c.read()
-		if f["type"] == "resource_event" && f["resource"] == resource && f["action"] == action && f["id"] == id {
-			return
-		}
-	}
-	c.t.Fatalf("no resource_event %s %s %s in 100 frames", resource, action, id)
 }
