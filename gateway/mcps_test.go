@@ -251,7 +251,7 @@ func TestMCPRest(t *testing.T) {
 	if resp := g.call(t, "POST", "/api/mcps", body(`{"name":"remote","url":"`+url+`"}`), &rm); resp.StatusCode != 201 || rm.MCP.Status != "connected" || rm.MCP.Tools != 1 {
 		t.Fatalf("POST remote = %d %+v", resp.StatusCode, rm.MCP)
 	}
-	if resp := g.call(t, "PUT", "/api/mcps/remote", body(`{"headers":{"X-Key":"k"},"status":"ignored"}`), &rm); resp.StatusCode != 200 || rm.MCP.Headers["X-Key"] != "k" || *rm.MCP.URL != url || rm.MCP.Status != "connected" {
+	if resp := g.call(t, "PUT", "/api/mcps/remote", body(`{"headers":{"X-Key":"k"},"status":"ignored"}`), &rm); resp.StatusCode != 200 || rm.MCP.Headers["X-Key"] != "****" || *rm.MCP.URL != url || rm.MCP.Status != "connected" {
 		t.Fatalf("PUT remote = %d %+v", resp.StatusCode, rm.MCP)
 	}
 	if resp := g.call(t, "PUT", "/api/mcps/remote", body(`{"bogus":1}`), &rm); resp.StatusCode != 400 {

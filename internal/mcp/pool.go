@@ -342,6 +342,7 @@ func (p *Pool) Get(ctx context.Context, name string) (Row, error) {
 
 func (p *Pool) rowOf(sp Spec) Row {
 	r := sp.row()
+	r.Env, r.Headers = maskValues(r.Env), maskValues(r.Headers)
 	if sp.Kind != KindCustom {
 		r.Note = p.builtins[sp.BuiltinName].Note
 	}

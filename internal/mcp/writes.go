@@ -143,6 +143,8 @@ func (p *Pool) Create(ctx context.Context, f Fields) (row Row, created bool, err
 	switch {
 	case err == nil:
 		sp.CreatedAt = old.CreatedAt
+		keepMasked(sp.Env, old.Env)
+		keepMasked(sp.Headers, old.Headers)
 	case err != ErrNotFound:
 		return Row{}, false, err
 	}
@@ -174,9 +176,19 @@ func (p *Pool) Update(ctx context.Context, name string, f Fields) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
+	oldEnv, oldHeaders := sp.Env, sp.Headers
+	// A map in the body replaces the stored one (json would merge into it).
+	if f.has("env") {
+		sp.Env = nil
+	}
+	if f.has("headers") {
+		sp.Headers = nil
+	}
 	if err := f.merge(&sp); err != nil {
 		return Row{}, err
 	}
+	keepMasked(sp.Env, oldEnv)
+	keepMasked(sp.Headers, oldHeaders)
 	if err := sp.validate(); err != nil {
 		return Row{}, err
 	}
