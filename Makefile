@@ -33,7 +33,7 @@ headless: ## build bin/openagent without cgo or GUI libraries
 .PHONY: deps
 deps: ## install the Debian packages the desktop build and the tests need
 	@if dpkg -s $(APT_PKGS) >/dev/null 2>&1; then echo "apt packages present"; else \
-	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(APT_PKGS); fi
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_PKGS); fi
 
 .PHONY: fmt
 fmt: ## fail if gofmt would change anything
