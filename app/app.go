@@ -94,7 +94,10 @@ func parseArgs(fset *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fset.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
 		}
 		args = fset.Args()
 		if len(args) == 0 {
