@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"openagent/internal/config"
 	"openagent/internal/llm/llmtest"
 )
@@ -59,29 +57,7 @@ providers:
 
 	turn := func(text string) (statuses []string, resp map[string]any) {
 		t.Helper()
-		c, _, err := websocket.DefaultDialer.Dial("ws://"+base+"/ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		write := func(v any) {
-			c.SetWriteDeadline(time.Now().Add(e2eWait))
-			if err := c.WriteJSON(v); err != nil {
-				t.Fatal(err)
-			}
-		}
-		read := func() map[string]any {
-			c.SetReadDeadline(time.Now().Add(e2eWait))
-			var m map[string]any
-			if err := c.ReadJSON(&m); err != nil {
-				t.Fatalf("read: %v", err)
-			}
-			return m
-		}
-		write(map[string]any{"type": "auth", "client_id": "e2e"})
-		if f := read(); f["type"] != "auth_ok" {
-			t.Fatalf("auth: %v", f)
-		}
+		write, read := e2eConn(t, base, "e2e")
 		write(map[string]any{"type": "message", "text": text, "session_id": "e2e-session"})
 		for {
 			f := read()
@@ -162,29 +138,7 @@ func TestAgentStopEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Stop)
-	c, _, err := websocket.DefaultDialer.Dial(fmt.Sprintf("ws://127.0.0.1:%d/ws", g.State().Port), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	write := func(v any) {
-		c.SetWriteDeadline(time.Now().Add(e2eWait))
-		if err := c.WriteJSON(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() map[string]any {
-		c.SetReadDeadline(time.Now().Add(e2eWait))
-		var m map[string]any
-		if err := c.ReadJSON(&m); err != nil {
-			t.Fatalf("read: %v", err)
-		}
-		return m
-	}
-	write(map[string]any{"type": "auth"})
-	if f := read(); f["type"] != "auth_ok" {
-		t.Fatalf("auth: %v", f)
-	}
+	write, read := e2eConn(t, fmt.Sprintf("127.0.0.1:%d", g.State().Port), "")
 	write(map[string]any{"type": "message", "text": "tell me a long story", "session_id": "s"})
 	for f := read(); f["type"] != "status" || f["text"] != "Thinking..."; f = read() {
 		if f["type"] == "response" || f["type"] == "error" {

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"openagent/internal/config"
 	"openagent/internal/llm"
 	"openagent/internal/llm/llmtest"
@@ -62,29 +60,7 @@ func TestMCPVaultToolEndToEnd(t *testing.T) {
 		return e2eTryJSON("http://"+base+"/api/mcps/vault", &row) && row.MCP.Status == "connected" && row.MCP.Tools > 0
 	})
 
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+base+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	write := func(v any) {
-		c.SetWriteDeadline(time.Now().Add(e2eWait))
-		if err := c.WriteJSON(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() map[string]any {
-		c.SetReadDeadline(time.Now().Add(e2eWait))
-		var m map[string]any
-		if err := c.ReadJSON(&m); err != nil {
-			t.Fatalf("read: %v", err)
-		}
-		return m
-	}
-	write(map[string]any{"type": "auth", "client_id": "e2e"})
-	if f := read(); f["type"] != "auth_ok" {
-		t.Fatalf("auth: %v", f)
-	}
+	write, read := e2eConn(t, base, "e2e")
 	write(map[string]any{"type": "message", "text": "When is the Alpha launch?", "session_id": "mcp-e2e"})
 	type toolEvent struct {
 		Tool   string          `json:"tool"`
