@@ -102,11 +102,14 @@ type gwOpts struct {
 }
 
 // startGateway runs a real gateway on a real loopback listener.
-func startGateway(t testing.TB, o gwOpts) *testGateway {
+// newAgentDir makes a temporary agent directory with yaml as openagent.yaml
+// (the defaults when empty) and opens its config, database and event log,
+// all closed when the test ends.
+func newAgentDir(t testing.TB, yaml string) (dir string, settings *config.File, db *store.DB, events *eventlog.Log) {
 	t.Helper()
-	dir := t.TempDir()
-	if o.yaml != "" {
-		if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte(o.yaml), 0o600); err != nil {
+	dir = t.TempDir()
+	if yaml != "" {
+		if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte(yaml), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,17 +117,23 @@ func startGateway(t testing.TB, o gwOpts) *testGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), filepath.Join(dir, "openagent.db"))
+	db, err = store.Open(context.Background(), filepath.Join(dir, "openagent.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
-	events, err := eventlog.Open(filepath.Join(dir, "logs", "events.jsonl"))
+	events, err = eventlog.Open(filepath.Join(dir, "logs", "events.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { events.Close() })
+	return dir, settings, db, events
+}
+
+func startGateway(t testing.TB, o gwOpts) *testGateway {
+	t.Helper()
+	dir, settings, db, events := newAgentDir(t, o.yaml)
 	fa := newFakeAgent()
 	cfg := gateway.Config{Dir: dir, Settings: settings, DB: db, Events: events, Version: "9.9.9", Restart: o.restart,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}

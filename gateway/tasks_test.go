@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +18,6 @@ import (
 	"openagent/gateway"
 	"openagent/internal/agent"
 	"openagent/internal/config"
-	"openagent/internal/eventlog"
 	"openagent/internal/schedule"
 	"openagent/internal/store"
 )
@@ -40,27 +37,7 @@ type svcGW struct {
 // config, and serves until the test ends.
 func startSvcGateway(t *testing.T, yaml string, setup func(g *svcGW, cfg *gateway.Config)) *svcGW {
 	t.Helper()
-	dir := t.TempDir()
-	if yaml != "" {
-		if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	settings, err := config.Open(filepath.Join(dir, config.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), filepath.Join(dir, "openagent.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
-	events, err := eventlog.Open(filepath.Join(dir, "logs", "events.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { events.Close() })
+	dir, settings, db, events := newAgentDir(t, yaml)
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &svcGW{dir: dir, settings: settings, db: db, ctx: ctx}
 	cfg := gateway.Config{Dir: dir, Settings: settings, DB: db, Events: events, Version: "1.0.0",
