@@ -20,7 +20,7 @@ import (
 func startTestGateway(t *testing.T, opts Options) *Gateway {
 	t.Helper()
 	if opts.Stderr == nil {
-		opts.Stderr = &bytes.Buffer{}
+		opts.Stderr = &syncBuffer{}
 	}
 	g := NewGateway(opts)
 	if err := g.Start(); err != nil {
@@ -60,7 +60,7 @@ func TestPortFallbackAndPortFile(t *testing.T) {
 	resp.Body.Close()
 
 	// A second process on the same directory refuses.
-	second := NewGateway(Options{Dir: dir, Port: p, Stderr: &bytes.Buffer{}})
+	second := NewGateway(Options{Dir: dir, Port: p, Stderr: &syncBuffer{}})
 	err = second.Start()
 	var ar *ErrAlreadyRunning
 	if !errors.As(err, &ar) || ar.Port != st.Port || err.Error() != "already running on port "+strconv.Itoa(st.Port) {
@@ -120,7 +120,7 @@ func TestNoFreePort(t *testing.T) {
 	if base == 0 {
 		t.Skip("could not occupy a range of 100 ports")
 	}
-	g := NewGateway(Options{Dir: t.TempDir(), Port: base, Stderr: &bytes.Buffer{}})
+	g := NewGateway(Options{Dir: t.TempDir(), Port: base, Stderr: &syncBuffer{}})
 	err := g.Start()
 	want := "in range " + strconv.Itoa(base) + "-" + strconv.Itoa(base+listen.Span)
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -130,7 +130,7 @@ func TestNoFreePort(t *testing.T) {
 
 func TestNonLoopbackGeneratesToken(t *testing.T) {
 	dir := t.TempDir()
-	var out bytes.Buffer
+	var out syncBuffer // the gateway's logger writes to it concurrently
 	g := startTestGateway(t, Options{Dir: dir, Host: "0.0.0.0", Port: freePort(t), Stderr: &out})
 	st := g.State()
 	if len(st.Token) < 40 {
