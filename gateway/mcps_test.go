@@ -141,25 +141,8 @@ func readEvent(t *testing.T, c *websocket.Conn, resource, action, id string) {
 	t.Fatalf("no resource_event %s %s %s in 100 frames", resource, action, id)
 }
 
-type mcpRow struct {
-	Name        string            `json:"name"`
-	Kind        string            `json:"kind"`
-	BuiltinName *string           `json:"builtin_name"`
-	Command     []string          `json:"command"`
-	Args        []string          `json:"args"`
-	URL         *string           `json:"url"`
-	Env         map[string]string `json:"env"`
-	Headers     map[string]string `json:"headers"`
-	OAuth       bool              `json:"oauth"`
-	Enabled     bool              `json:"enabled"`
-	Source      string            `json:"source"`
-	CreatedAt   float64           `json:"created_at"`
-	UpdatedAt   float64           `json:"updated_at"`
-	Status      string            `json:"status"`
-	Error       string            `json:"error"`
-	Tools       int               `json:"tools"`
-	Note        string            `json:"note"`
-}
+// mcpRow is the row as REST sends it; the test decodes into the real type.
+type mcpRow = mcp.Row
 
 type mcpReply struct {
 	OK    bool     `json:"ok"`
