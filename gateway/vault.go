@@ -320,19 +320,31 @@ func appendVaultGraph(b []byte, g vault.Graph) []byte {
 	return append(b, "]}\n"...)
 }
 
+// jsonPlain marks the bytes appendJSONString copies as they are: printable
+// ASCII other than the quote, the backslash and <, >, & (which encoding/json
+// escapes for HTML safety).
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string the way encoding/json does:
 // invalid UTF-8 becomes U+FFFD; <, >, &, U+2028 and U+2029 are escaped.
+// Runs of plain bytes are copied at once: graph bodies are megabytes of
+// mostly plain paths.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

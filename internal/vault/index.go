@@ -248,10 +248,10 @@ func (v *Vault) syncNote(ctx context.Context, c string) (string, error) {
 	}
 	v.mu.Lock()
 	if old != nil {
-		v.names.remove(old)
+		v.names.replace(old, e)
+	} else {
+		v.names.add(e)
 	}
-	v.names.add(e)
-	v.graph = nil
 	v.mu.Unlock()
 	if old == nil {
 		return Created, nil
@@ -297,7 +297,6 @@ func (v *Vault) removeNotes(ctx context.Context, c string) ([]string, error) {
 		v.names.remove(e)
 		paths[i] = e.path
 	}
-	v.graph = nil
 	v.mu.Unlock()
 	return paths, nil
 }
@@ -472,8 +471,8 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 		return fmt.Errorf("index vault: %w", err)
 	}
 	v.mu.Lock()
+	fresh.links.version = v.names.links.version // graph versions keep counting up
 	v.names = fresh
-	v.graph = nil
 	v.mu.Unlock()
 	v.readyOnce.Do(func() { close(v.ready) })
 	return nil
@@ -512,6 +511,13 @@ const (
 )
 
 // Search runs a ranked full-text search over path, title, aliases and body.
+//
+// It runs in two steps. The first scores every match with bm25 and keeps the
+// best limit rowids; bm25() is written as an expression rather than "ORDER
+// BY rank" because then SQLite keeps only the top rows while it scans,
+// where FTS5's rank ordering sorts every match (a word found in every note
+// sorts 10,000 rows). The second reads path and snippet for those rows
+// only. The weights must match the rank set in migration 0003.
 func (v *Vault) Search(ctx context.Context, q Query) ([]Result, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -526,34 +532,65 @@ func (v *Vault) Search(ctx context.Context, q Query) ([]Result, error) {
 		}
 		return v.tagged(tag, limit), nil
 	}
-	sqlText := `SELECT path, snippet(vault_fts, -1, char(1), char(2), '…', ` + fmt.Sprint(snippetTokens) + `), rank
-		FROM vault_fts WHERE vault_fts MATCH ?`
+	ranked := `SELECT rowid, bm25(vault_fts, 3.0, 10.0, 6.0, 1.0) AS score FROM vault_fts WHERE vault_fts MATCH ?`
 	args := []any{match}
 	if tag != "" {
-		sqlText += ` AND vault_fts.rowid IN (SELECT note_id FROM vault_tags WHERE tag = ? OR tag LIKE ? ESCAPE '\')`
+		ranked += ` AND vault_fts.rowid IN (SELECT note_id FROM vault_tags WHERE tag = ? OR tag LIKE ? ESCAPE '\')`
 		args = append(args, tag, likeEscape(tag)+"/%")
 	}
-	sqlText += ` ORDER BY rank LIMIT ?`
+	ranked += ` ORDER BY score LIMIT ?`
 	args = append(args, limit)
-	rs, err := v.db.QueryContext(ctx, sqlText, args...)
+	rs, err := v.db.QueryContext(ctx, ranked, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search vault: %w", err)
 	}
 	defer rs.Close()
-	out := []Result{}
+	var ids []any
+	score := map[int64]float64{}
 	for rs.Next() {
-		var r Result
-		var snip string
-		if err := rs.Scan(&r.Path, &snip, &r.Score); err != nil {
+		var id int64
+		var s float64
+		if err := rs.Scan(&id, &s); err != nil {
 			return nil, fmt.Errorf("search vault: %w", err)
 		}
-		r.Score = -r.Score
+		ids = append(ids, id)
+		score[id] = -s
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("search vault: %w", err)
+	}
+	rs.Close()
+	out := []Result{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rs, err = v.db.QueryContext(ctx, `SELECT rowid, path, snippet(vault_fts, -1, char(1), char(2), '…', `+fmt.Sprint(snippetTokens)+`)
+		FROM vault_fts WHERE vault_fts MATCH ? AND rowid IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, append([]any{match}, ids...)...)
+	if err != nil {
+		return nil, fmt.Errorf("search vault: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var id int64
+		var r Result
+		var snip string
+		if err := rs.Scan(&id, &r.Path, &snip); err != nil {
+			return nil, fmt.Errorf("search vault: %w", err)
+		}
+		r.Score = score[id]
 		r.Snippet = markSnippet(snip)
 		out = append(out, r)
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("search vault: %w", err)
 	}
+	// Best first; equal scores by path, so the order is stable.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].Path < out[j].Path
+	})
 	v.mu.RLock()
 	for i := range out {
 		if e := v.names.byPath[out[i].Path]; e != nil {

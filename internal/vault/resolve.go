@@ -2,8 +2,6 @@ package vault
 
 import (
 	"path"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -26,17 +24,19 @@ type entry struct {
 	id       int64 // rowid in vault_notes / vault_fts
 }
 
-// names is the lookup side of the note set, used to resolve links.
+// names is the note set: the lookup side used to resolve links, and the
+// resolved links themselves (graph.go), kept current as notes come and go.
 // It is guarded by Vault.mu.
 type names struct {
 	byPath  map[string]*entry   // path → entry
 	byKey   map[string][]*entry // lower-cased path without .md → entries (case variants)
 	byBase  map[string][]*entry // lower-cased basename without .md
 	byAlias map[string][]*entry // lower-cased alias
+	links   linkState
 }
 
 func newNames() names {
-	return names{byPath: map[string]*entry{}, byKey: map[string][]*entry{}, byBase: map[string][]*entry{}, byAlias: map[string][]*entry{}}
+	return names{byPath: map[string]*entry{}, byKey: map[string][]*entry{}, byBase: map[string][]*entry{}, byAlias: map[string][]*entry{}, links: newLinkState()}
 }
 
 // newEntry fills the derived fields of an entry for path rel.
@@ -59,7 +59,27 @@ func folderOf(rel string) string {
 	return ""
 }
 
+// add puts e in the note set. The links it can affect are resolved again
+// when next needed.
 func (n *names) add(e *entry) {
+	n.addNames(e)
+	n.links.added(e)
+}
+
+// remove takes e out of the note set.
+func (n *names) remove(e *entry) {
+	n.removeNames(e)
+	n.links.removed(e)
+}
+
+// replace swaps old for e, a new version of the same note.
+func (n *names) replace(old, e *entry) {
+	n.removeNames(old)
+	n.addNames(e)
+	n.links.replaced(old, e)
+}
+
+func (n *names) addNames(e *entry) {
 	n.byPath[e.path] = e
 	n.byKey[e.key] = append(n.byKey[e.key], e)
 	n.byBase[e.base] = append(n.byBase[e.base], e)
@@ -69,7 +89,7 @@ func (n *names) add(e *entry) {
 	}
 }
 
-func (n *names) remove(e *entry) {
+func (n *names) removeNames(e *entry) {
 	delete(n.byPath, e.path)
 	drop := func(m map[string][]*entry, k string) {
 		l := m[k]
@@ -195,76 +215,4 @@ func pick(cands []*entry, dir string) *entry {
 		best, bestSame = e, same
 	}
 	return best
-}
-
-// linkGraph is the resolved link structure, rebuilt lazily after changes.
-type linkGraph struct {
-	in         map[string][]string // target path → source paths
-	unresolved map[string]*unresolvedNode
-	edges      []Edge // de-duplicated; unresolved targets use the node id
-	version    uint64 // set by withGraph
-	nodes      []Node // set by withGraph, sorted by ID
-}
-
-type unresolvedNode struct {
-	id    string
-	label string
-}
-
-// buildGraph resolves every link of every note. Callers hold v.mu.
-func (n *names) buildGraph() *linkGraph {
-	paths := make([]string, 0, len(n.byPath))
-	links := 0
-	for p, e := range n.byPath {
-		paths = append(paths, p)
-		links += len(e.links)
-	}
-	g := &linkGraph{in: make(map[string][]string, len(n.byPath)), unresolved: map[string]*unresolvedNode{}, edges: make([]Edge, 0, links)}
-	sort.Strings(paths)
-	var seen []string // targets of the current source (few; a slice beats a map)
-	for _, src := range paths {
-		e := n.byPath[src]
-		if len(e.linkKeys) != len(e.links) {
-			*e = *newEntryLike(e)
-		}
-		seen = seen[:0]
-		for i, k := range e.linkKeys {
-			if k == "" {
-				continue
-			}
-			var dst string
-			resolved := false
-			if t := n.resolveKey(k, e.dir); t != nil {
-				if t == e {
-					continue
-				}
-				dst, resolved = t.path, true
-			} else {
-				u := g.unresolved[k]
-				if u == nil {
-					id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(e.links[i].Target), "/"), ".md")
-					u = &unresolvedNode{id: id, label: path.Base(id)}
-					g.unresolved[k] = u
-				}
-				dst = u.id
-			}
-			if slices.Contains(seen, dst) {
-				continue
-			}
-			seen = append(seen, dst)
-			g.edges = append(g.edges, Edge{Source: src, Target: dst})
-			if resolved {
-				g.in[dst] = append(g.in[dst], src)
-			}
-		}
-	}
-	return g
-}
-
-// newEntryLike returns e with its derived fields filled in.
-func newEntryLike(e *entry) *entry {
-	d := newEntry(e.path, e.links)
-	c := *e
-	c.key, c.base, c.dir, c.linkKeys = d.key, d.base, d.dir, d.linkKeys
-	return &c
 }

@@ -1,6 +1,8 @@
 package vault
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -79,33 +81,50 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// linked is an entry at p with wikilinks to targets (which may carry
+// #heading or ^block).
+func linked(p string, aliases []string, targets ...string) *entry {
+	var ls []Link
+	for _, t := range targets {
+		tg, sub := splitSubpath(t)
+		ls = append(ls, Link{Raw: t, Target: tg, Subpath: sub, Kind: Wikilink})
+	}
+	e := newEntry(p, ls)
+	e.title, e.tags, e.aliases = stemOf(p), []string{}, aliases
+	return e
+}
+
 func TestBuildGraph(t *testing.T) {
 	t.Parallel()
-	n := namesOf("a.md", "b.md", "dir/c.md")
-	link := func(targets ...string) []Link {
-		var out []Link
-		for _, t := range targets {
-			tg, sub := splitSubpath(t)
-			out = append(out, Link{Raw: t, Target: tg, Subpath: sub, Kind: Wikilink})
-		}
-		return out
+	n := newNames()
+	n.add(linked("a.md", nil, "b", "B#Heading", "b^blk", "dir/c", "Missing Note", "missing note", "a", "pic.png"))
+	n.add(linked("b.md", nil))
+	n.add(linked("dir/c.md", nil, "a", "Missing Note#x", "zeta/Other.md"))
+	n.refresh(true)
+	l := &n.links
+	want := []Edge{{"a.md", "b.md"}, {"a.md", "dir/c.md"}, {"a.md", "Missing Note"}, {"dir/c.md", "a.md"}, {"dir/c.md", "Missing Note"}, {"dir/c.md", "zeta/Other"}}
+	if !slices.Equal(l.edges, want) {
+		t.Errorf("edges = %v, want %v", l.edges, want)
 	}
-	n.byPath["a.md"].links = link("b", "B#Heading", "b^blk", "dir/c", "Missing Note", "missing note", "a", "pic.png")
-	n.byPath["dir/c.md"].links = link("a", "Missing Note#x")
-	g := n.buildGraph()
-	want := []Edge{{"a.md", "b.md"}, {"a.md", "dir/c.md"}, {"a.md", "Missing Note"}, {"dir/c.md", "a.md"}, {"dir/c.md", "Missing Note"}}
-	if len(g.edges) != len(want) {
-		t.Fatalf("edges = %v, want %v", g.edges, want)
+	wantNodes := []Node{
+		{ID: "Missing Note", Label: "Missing Note", Tags: []string{}, Degree: 2, Unresolved: true},
+		{ID: "a.md", Label: "a", Tags: []string{}, Degree: 4},
+		{ID: "b.md", Label: "b", Tags: []string{}, Degree: 1},
+		{ID: "dir/c.md", Label: "c", Tags: []string{}, Degree: 4},
+		{ID: "zeta/Other", Label: "Other", Tags: []string{}, Degree: 1, Unresolved: true},
 	}
-	for i := range want {
-		if g.edges[i] != want[i] {
-			t.Errorf("edge %d = %v, want %v", i, g.edges[i], want[i])
-		}
+	if !reflect.DeepEqual(l.nodes, wantNodes) {
+		t.Errorf("nodes =\n%v\nwant\n%v", l.nodes, wantNodes)
 	}
-	if got := g.in["a.md"]; len(got) != 1 || got[0] != "dir/c.md" {
+	if got := l.in["a.md"]; len(got) != 1 || got[0] != "dir/c.md" {
 		t.Errorf("backlinks of a.md = %v, want [dir/c.md]", got)
 	}
-	if len(g.unresolved) != 1 {
-		t.Errorf("unresolved = %v, want one node", g.unresolved)
+
+	// Creating the missing note turns the unresolved node into edges to it.
+	n.add(linked("notes/missing note.md", nil))
+	n.refresh(true)
+	want = []Edge{{"a.md", "b.md"}, {"a.md", "dir/c.md"}, {"a.md", "notes/missing note.md"}, {"dir/c.md", "a.md"}, {"dir/c.md", "notes/missing note.md"}, {"dir/c.md", "zeta/Other"}}
+	if !slices.Equal(l.edges, want) {
+		t.Errorf("after create: edges = %v, want %v", l.edges, want)
 	}
 }

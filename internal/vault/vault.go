@@ -97,11 +97,8 @@ type Vault struct {
 	writeMu  sync.Mutex // serialises index writes (one note or a full scan) and file writes
 	appendMu sync.Mutex // serialises Append's read-modify-write
 
-	mu    sync.RWMutex // guards names and graph
+	mu    sync.RWMutex // guards names
 	names names
-	graph *linkGraph // nil when stale
-	// graphVersion numbers graph builds.
-	graphVersion uint64
 
 	reindexed atomic.Int64 // single-note re-indexes done (for tests and stats)
 	ready     chan struct{}
@@ -440,31 +437,27 @@ func (v *Vault) Backlinks(rel string) ([]string, error) {
 
 func (v *Vault) backlinks(c string) []string {
 	var out []string
-	v.withGraph(func(g *linkGraph) { out = append([]string{}, g.in[c]...) })
+	v.withLinks(false, func(l *linkState) { out = append([]string{}, l.in[c]...) })
 	sort.Strings(out)
 	return out
 }
 
-// withGraph calls fn with the resolved links (rebuilt after a change) while
-// holding v.mu, so fn sees the same note set the links were resolved on.
-func (v *Vault) withGraph(fn func(g *linkGraph)) {
+// withLinks calls fn with the links resolved (and with withNodes, the
+// graph's nodes and edges built) while holding v.mu, so fn sees the same
+// note set the links were resolved on. Only what changed since the last
+// call is resolved again.
+func (v *Vault) withLinks(withNodes bool, fn func(l *linkState)) {
 	v.mu.RLock()
-	if v.graph != nil {
-		fn(v.graph)
+	if v.names.links.fresh(withNodes) {
+		fn(&v.names.links)
 		v.mu.RUnlock()
 		return
 	}
 	v.mu.RUnlock()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.graph == nil {
-		g := v.names.buildGraph()
-		v.graphVersion++
-		g.version = v.graphVersion
-		g.nodes = v.graphNodes(g)
-		v.graph = g
-	}
-	fn(v.graph)
+	v.names.refresh(withNodes)
+	fn(&v.names.links)
 }
 
 // Node is a graph node: a note, or an unresolved link target.
@@ -499,27 +492,8 @@ type Graph struct {
 // next change: callers must not modify it.
 func (v *Vault) Graph() Graph {
 	var out Graph
-	v.withGraph(func(g *linkGraph) { out = Graph{Nodes: g.nodes, Edges: g.edges, Version: g.version} })
+	v.withLinks(true, func(l *linkState) { out = Graph{Nodes: l.nodes, Edges: l.edges, Version: l.version} })
 	return out
-}
-
-// graphNodes lists every note and unresolved target with its degree,
-// sorted by ID. Callers hold v.mu for writing.
-func (v *Vault) graphNodes(g *linkGraph) []Node {
-	deg := make(map[string]int, len(v.names.byPath)+len(g.unresolved))
-	for _, e := range g.edges {
-		deg[e.Source]++
-		deg[e.Target]++
-	}
-	nodes := make([]Node, 0, len(v.names.byPath)+len(g.unresolved))
-	for p, e := range v.names.byPath {
-		nodes = append(nodes, Node{ID: p, Label: e.title, Tags: e.tags, Type: e.typ, Degree: deg[p]})
-	}
-	for _, u := range g.unresolved {
-		nodes = append(nodes, Node{ID: u.id, Label: u.label, Tags: []string{}, Degree: deg[u.id], Unresolved: true})
-	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
-	return nodes
 }
 
 func stemOf(rel string) string {
