@@ -54,8 +54,9 @@ test-go: ## go test -race ./... (CGO_ENABLED=0 build check first)
 test: deps fmt vet test-go test-web test-desktop ## install dependencies and run every test (what CI runs)
 
 .PHONY: bench
-bench: ## run the Go benchmarks and print figures
+bench: ## run the Go benchmarks and print figures (gateway, then the 10,000-note vault)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./gateway/
+	$(GO) test -p 1 -run '^$$' -bench Vault -benchtime 1x ./internal/vault/
 
 # -- web UI (issue 7) --
 .PHONY: ui

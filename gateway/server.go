@@ -89,6 +89,9 @@ type Config struct {
 	// -- vault (issue 4) --
 	// Vault backs /api/vault/*; nil answers 503. Its OnChange is wired to Broadcast by app.
 	Vault *vault.Vault
+	// VaultIndexWait bounds how long a vault read waits for the vault's
+	// first index before answering 503 (default 10 s).
+	VaultIndexWait time.Duration
 	// -- mcp (issue 6) --
 	// MCP is the MCP pool behind /api/mcps; nil answers 503.
 	MCP *mcp.Pool

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -98,6 +100,39 @@ func (s *Server) vault() (*vault.Vault, error) {
 	return s.cfg.Vault, nil
 }
 
+// defaultVaultIndexWait is Config.VaultIndexWait's default.
+const defaultVaultIndexWait = 10 * time.Second
+
+// indexedVault is vault() for reads. Right after start the vault is still
+// being indexed (a few seconds for 10,000 notes); a read waits for that,
+// up to Config.VaultIndexWait, rather than answer with an empty or partial
+// vault. After that it is 503 with how far the index has got, and
+// Retry-After.
+func (s *Server) indexedVault(w http.ResponseWriter, r *http.Request) (*vault.Vault, error) {
+	v, err := s.vault()
+	if err != nil {
+		return nil, err
+	}
+	wait := s.cfg.VaultIndexWait
+	if wait <= 0 {
+		wait = defaultVaultIndexWait
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	switch err := v.WaitReady(ctx); {
+	case err == nil:
+		return v, nil
+	case r.Context().Err() != nil:
+		return nil, r.Context().Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		done, total := v.IndexProgress()
+		w.Header().Set("Retry-After", "2")
+		return nil, errorf(http.StatusServiceUnavailable, fmt.Sprintf("vault is still indexing (%d of %d notes read); try again shortly", done, total))
+	default:
+		return nil, errorf(http.StatusServiceUnavailable, "vault is not available: "+err.Error())
+	}
+}
+
 // vaultError maps the vault's errors to statuses.
 func vaultError(err error) error {
 	switch {
@@ -128,7 +163,7 @@ func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // listVaultNotes answers GET /api/vault/notes[?folder=].
 func (s *Server) listVaultNotes(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.vault()
+	v, err := s.indexedVault(w, r)
 	if err != nil {
 		return err
 	}
@@ -145,7 +180,7 @@ func (s *Server) listVaultNotes(w http.ResponseWriter, r *http.Request) error {
 
 // getVaultNote answers GET /api/vault/notes/{path...}.
 func (s *Server) getVaultNote(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.vault()
+	v, err := s.indexedVault(w, r)
 	if err != nil {
 		return err
 	}
@@ -208,7 +243,7 @@ func (s *Server) deleteVaultNote(w http.ResponseWriter, r *http.Request) error {
 
 // searchVault answers GET /api/vault/search?q=&tag=&limit=.
 func (s *Server) searchVault(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.vault()
+	v, err := s.indexedVault(w, r)
 	if err != nil {
 		return err
 	}
@@ -239,7 +274,7 @@ func (s *Server) vaultGraphHandler() handlerFunc {
 	var version uint64
 	var body []byte
 	return func(w http.ResponseWriter, r *http.Request) error {
-		v, err := s.vault()
+		v, err := s.indexedVault(w, r)
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ import (
 const vaultWait = 5 * time.Second
 
 type vaultGW struct {
+	cfg   gateway.Config
 	url   string
 	dir   string // agent directory
 	root  string // vault root
@@ -37,7 +38,16 @@ type vaultGW struct {
 
 // startVaultGW builds a gateway over a real vault (files written first) and
 // serves it with httptest. With run, the vault's watcher runs too.
-func startVaultGW(t *testing.T, files map[string]string, run bool) *vaultGW {
+// How startVaultGW brings the vault up.
+type vaultStart int
+
+const (
+	indexFirst  vaultStart = iota // Index, then serve
+	runWatching                   // Run (index, then watch) and wait for Ready
+	notIndexed                    // serve a vault nobody has indexed yet
+)
+
+func startVaultGW(t *testing.T, files map[string]string, start vaultStart) *vaultGW {
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "memories")
@@ -58,12 +68,14 @@ func startVaultGW(t *testing.T, files map[string]string, run bool) *vaultGW {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	srv, err := gateway.New(gateway.Config{Dir: dir, Settings: settings, DB: db, Vault: v})
+	cfg := gateway.Config{Dir: dir, Settings: settings, DB: db, Vault: v}
+	srv, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.SetOnChange(func(action, path string) { srv.Broadcast("vault", action, path) }) // as app wires it
-	if run {
+	switch start {
+	case runWatching:
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- v.Run(ctx) }()
@@ -78,12 +90,14 @@ func startVaultGW(t *testing.T, files map[string]string, run bool) *vaultGW {
 		case <-time.After(vaultWait):
 			t.Fatal("vault not ready")
 		}
-	} else if err := v.Index(context.Background()); err != nil {
-		t.Fatal(err)
+	case indexFirst:
+		if err := v.Index(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &vaultGW{url: hs.URL, dir: dir, root: v.Root(), vault: v, srv: srv}
+	return &vaultGW{cfg: cfg, url: hs.URL, dir: dir, root: v.Root(), vault: v, srv: srv}
 }
 
 func vaultWriteFile(t testing.TB, p, content string) {
@@ -199,7 +213,7 @@ func TestVaultREST(t *testing.T) {
 	g := startVaultGW(t, map[string]string{
 		"test/glink/alpha.md": "---\ntags: solo\n---\nSee [[test/glink/beta#intro]] and [[Ghost]] and [[BETA|again]].\n",
 		"test/glink/beta.md":  "# Intro\nbeta text #inline/nested\n",
-	}, false)
+	}, indexFirst)
 
 	// List.
 	var list noteListBody
@@ -346,7 +360,7 @@ func TestVaultREST(t *testing.T) {
 
 func TestVaultPathSafety(t *testing.T) {
 	t.Parallel()
-	g := startVaultGW(t, map[string]string{"inside.md": "inside"}, false)
+	g := startVaultGW(t, map[string]string{"inside.md": "inside"}, indexFirst)
 	// secret.md sits in the agent directory, one level above the vault.
 	secret := "TOP-SECRET-CONTENT"
 	vaultWriteFile(t, filepath.Join(g.dir, "secret.md"), secret)
@@ -506,7 +520,7 @@ func (c *vaultWS) waitEvent(action, id string) {
 // would, and sees search, the graph and resource_events follow.
 func TestVaultLiveSync(t *testing.T) {
 	t.Parallel()
-	g := startVaultGW(t, map[string]string{"hub.md": "see [[topic]] and [[renamed]]"}, true)
+	g := startVaultGW(t, map[string]string{"hub.md": "see [[topic]] and [[renamed]]"}, runWatching)
 	c := dialVaultWS(t, g.url)
 	poll := func(what string, ok func() bool) {
 		t.Helper()
@@ -566,6 +580,98 @@ func TestVaultLiveSync(t *testing.T) {
 	c.waitEvent("created", "rest.md")
 	g.call(t, "DELETE", "/api/vault/notes/rest.md", nil, nil)
 	c.waitEvent("deleted", "rest.md")
+}
+
+// TestVaultReadsWaitForFirstIndex: right after start the vault is still
+// being indexed. Reads wait for that rather than answer an empty or partial
+// vault, and when the wait runs out, 503 says how far the index has got.
+func TestVaultReadsWaitForFirstIndex(t *testing.T) {
+	t.Parallel()
+	const n = 2000
+	files := map[string]string{}
+	for i := range n {
+		files[fmt.Sprintf("n/%04d.md", i)] = fmt.Sprintf("note %d links to [[%04d]], word%d", i, (i+1)%n, i)
+	}
+	g := startVaultGW(t, files, notIndexed)
+
+	// A server that waits 200 ms, while nobody indexes.
+	short := g.cfg
+	short.VaultIndexWait = 200 * time.Millisecond
+	srv, err := gateway.New(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	resp, err := http.Get(hs.URL + "/api/vault/search?q=word1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := `{"error":"vault is still indexing (0 of 0 notes read); try again shortly"}`
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(string(b), want[:len(want)-1]) || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("search before any index = %d %s (Retry-After %q), want 503 %s and Retry-After 2", resp.StatusCode, b, resp.Header.Get("Retry-After"), want)
+	}
+
+	// The index starts; reads sent at once wait for it and see every note.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.vault.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("vault Run = %v", err)
+		}
+	}()
+	type result struct {
+		what string
+		got  int
+	}
+	results := make(chan result, 3)
+	go func() {
+		var list noteListBody
+		code, body := g.call(t, "GET", "/api/vault/notes", nil, &list)
+		if code != 200 {
+			t.Errorf("list = %d %s", code, body)
+		}
+		results <- result{"notes listed", len(list.Notes)}
+	}()
+	go func() {
+		var graph struct {
+			Nodes []json.RawMessage `json:"nodes"`
+			Edges []json.RawMessage `json:"edges"`
+		}
+		code, body := g.call(t, "GET", "/api/vault/graph", nil, &graph)
+		if code != 200 {
+			t.Errorf("graph = %d %s", code, body)
+		}
+		results <- result{"graph nodes + edges", len(graph.Nodes) + len(graph.Edges)}
+	}()
+	go func() {
+		var found struct {
+			Results []struct{ Path string } `json:"results"`
+		}
+		code, body := g.call(t, "GET", fmt.Sprintf("/api/vault/search?q=word%d", n-1), nil, &found)
+		if code != 200 {
+			t.Errorf("search = %d %s", code, body)
+		}
+		results <- result{"search hits for the last note", len(found.Results)}
+	}()
+	wants := map[string]int{"notes listed": n, "graph nodes + edges": 2 * n, "search hits for the last note": 1}
+	for range 3 {
+		select {
+		case r := <-results:
+			if r.got != wants[r.what] {
+				t.Errorf("%s = %d, want %d", r.what, r.got, wants[r.what])
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("reads did not return")
+		}
+	}
+	if d, total := g.vault.IndexProgress(); d != n || total != n {
+		t.Errorf("IndexProgress = %d of %d, want %d of %d", d, total, n, n)
+	}
 }
 
 // BenchmarkVaultGraphREST times GET /api/vault/graph on a generated

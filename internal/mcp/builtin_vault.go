@@ -73,6 +73,9 @@ func vaultServer(v *vault.Vault) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "vault"}, nil)
 	sdk.AddTool(s, &sdk.Tool{Name: "search", Description: "Search the notes of the vault (the agent's long-term memory), best matches first."},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in vaultSearchIn) (*sdk.CallToolResult, any, error) {
+			if err := v.WaitReady(ctx); err != nil { // the first index, at start
+				return nil, nil, err
+			}
 			res, err := v.Search(ctx, vault.Query{Text: in.Query, Tag: in.Tag, Limit: in.Limit})
 			if err != nil {
 				return nil, nil, err
@@ -88,6 +91,9 @@ func vaultServer(v *vault.Vault) *sdk.Server {
 		})
 	sdk.AddTool(s, &sdk.Tool{Name: "read", Description: "Read a note of the vault, with the notes that link to it."},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in vaultPathIn) (*sdk.CallToolResult, any, error) {
+			if err := v.WaitReady(ctx); err != nil { // the first index, at start
+				return nil, nil, err
+			}
 			n, err := v.Read(ctx, in.Path)
 			if err != nil {
 				return nil, nil, err
@@ -122,6 +128,9 @@ func vaultServer(v *vault.Vault) *sdk.Server {
 		})
 	sdk.AddTool(s, &sdk.Tool{Name: "list", Description: "List the notes of the vault, or of one folder, by path."},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in vaultListIn) (*sdk.CallToolResult, any, error) {
+			if err := v.WaitReady(ctx); err != nil { // the first index, at start
+				return nil, nil, err
+			}
 			notes, err := v.List(in.Folder)
 			if err != nil {
 				return nil, nil, err
@@ -137,6 +146,9 @@ func vaultServer(v *vault.Vault) *sdk.Server {
 		})
 	sdk.AddTool(s, &sdk.Tool{Name: "backlinks", Description: "List the notes that link to a note of the vault."},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in vaultPathIn) (*sdk.CallToolResult, any, error) {
+			if err := v.WaitReady(ctx); err != nil { // the first index, at start
+				return nil, nil, err
+			}
 			links, err := v.Backlinks(in.Path)
 			if err != nil {
 				return nil, nil, err

@@ -357,6 +357,11 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 	if err != nil {
 		return fmt.Errorf("walk vault %q: %w", v.root, err)
 	}
+	first := !v.isReady()
+	if first {
+		v.scanDone.Store(0)
+		v.scanTotal.Store(int64(len(files)))
+	}
 
 	rows := map[string]dbRow{}
 	rs, err := v.db.QueryContext(ctx, `SELECT id, path, mtime_ns, size FROM vault_notes`)
@@ -433,6 +438,9 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 	fresh := newNames()
 	var werr error
 	for d := range docs {
+		if first {
+			v.scanDone.Add(1)
+		}
 		if werr != nil {
 			continue // drain
 		}
@@ -474,7 +482,7 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 	fresh.links.version = v.names.links.version // graph versions keep counting up
 	v.names = fresh
 	v.mu.Unlock()
-	v.readyOnce.Do(func() { close(v.ready) })
+	v.markReady(nil)
 	return nil
 }
 

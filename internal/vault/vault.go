@@ -27,6 +27,7 @@
 //	List(folder) ([]Summary, error)             "" lists the whole vault, sorted by path
 //	Backlinks(path) ([]string, error)           paths of notes linking to path
 //	Graph() Graph                               nodes and de-duplicated edges
+//	WaitReady(ctx) error, IndexProgress()       the first full index, at start
 //
 // What is written is exactly what the caller passed: no frontmatter is added
 // or rewritten, so Obsidian shows the note unchanged. Write, Append and
@@ -103,6 +104,9 @@ type Vault struct {
 	reindexed atomic.Int64 // single-note re-indexes done (for tests and stats)
 	ready     chan struct{}
 	readyOnce sync.Once
+	readyErr  error        // why the first index failed; set before ready closes
+	scanDone  atomic.Int64 // notes read by the first index so far
+	scanTotal atomic.Int64 // notes the first index found
 
 	runMu   sync.Mutex // guards cancel, done and closed
 	cancel  context.CancelFunc
@@ -161,8 +165,46 @@ func (v *Vault) Root() string { return v.root }
 // SetOnChange sets the change callback (see Options.OnChange).
 func (v *Vault) SetOnChange(fn func(action, path string)) { v.onChange.Store(&fn) }
 
-// Ready is closed once the first full index is done.
+// Ready is closed once the first full index is done, or Run gave up on it
+// (WaitReady tells which).
 func (v *Vault) Ready() <-chan struct{} { return v.ready }
+
+// WaitReady waits for the first full index (Index, or Run's start). It
+// returns nil once notes, links and search cover the whole vault, the
+// error Run stopped with when that index failed, or ctx's error.
+func (v *Vault) WaitReady(ctx context.Context) error {
+	select {
+	case <-v.ready:
+		return v.readyErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// IndexProgress reports how far the first full index has got: notes read
+// and notes found (0, 0 before the folders are walked).
+func (v *Vault) IndexProgress() (done, total int) {
+	return int(v.scanDone.Load()), int(v.scanTotal.Load())
+}
+
+var errClosedEarly = errors.New("vault closed before its first index finished")
+
+func (v *Vault) isReady() bool {
+	select {
+	case <-v.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// markReady closes Ready, once, with err as WaitReady's answer.
+func (v *Vault) markReady(err error) {
+	v.readyOnce.Do(func() {
+		v.readyErr = err
+		close(v.ready)
+	})
+}
 
 func (v *Vault) emit(action, rel string) {
 	if fn := v.onChange.Load(); fn != nil && *fn != nil {
@@ -181,6 +223,7 @@ func (v *Vault) Close() error {
 		cancel()
 		<-done
 	}
+	v.markReady(errClosedEarly)
 	var err error
 	v.closeMu.Do(func() {
 		v.writeMu.Lock()

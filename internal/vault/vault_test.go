@@ -436,3 +436,33 @@ func TestVaultWatch(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+// TestVaultWaitReady: WaitReady waits for the first index, reports progress,
+// and does not hang on a vault closed before it was indexed.
+func TestVaultWaitReady(t *testing.T) {
+	t.Parallel()
+	v, _ := openVault(t, map[string]string{"a.md": "a", "b/c.md": "c", "d.md": "[[a]]"})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := v.WaitReady(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitReady before any index = %v, want the deadline", err)
+	}
+	if done, total := v.IndexProgress(); done != 0 || total != 0 {
+		t.Errorf("IndexProgress before the walk = %d of %d, want 0 of 0", done, total)
+	}
+	if err := v.Index(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.WaitReady(context.Background()); err != nil {
+		t.Fatalf("WaitReady after Index = %v", err)
+	}
+	if done, total := v.IndexProgress(); done != 3 || total != 3 {
+		t.Errorf("IndexProgress = %d of %d, want 3 of 3", done, total)
+	}
+
+	early, _ := openVault(t, map[string]string{"a.md": "a"})
+	early.Close()
+	if err := early.WaitReady(context.Background()); !errors.Is(err, errClosedEarly) {
+		t.Errorf("WaitReady on a vault closed unindexed = %v, want %v", err, errClosedEarly)
+	}
+}

@@ -36,15 +36,19 @@ func (v *Vault) Run(ctx context.Context) error {
 
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch vault: %w", err)
+		err = fmt.Errorf("watch vault: %w", err)
+		v.markReady(err)
+		return err
 	}
 	defer w.Close()
 	// Watches go up during the walk, so nothing changed meanwhile is missed:
 	// such events only queue a (cheap) re-check.
 	if err := v.index(ctx, w); err != nil {
 		if ctx.Err() != nil {
+			v.markReady(errClosedEarly)
 			return nil
 		}
+		v.markReady(err)
 		return err
 	}
 	v.watch(ctx, w)
