@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"slices"
@@ -180,10 +181,23 @@ func (p *Pool) changed(action, name string) {
 	}
 }
 
+// MaxToolName is the longest tool name the model APIs accept (OpenAI's
+// and Anthropic's function names are at most 64 characters).
+const MaxToolName = 64
+
 // ToolName is the name a server's tool is offered under: "<server>__<tool>",
-// with characters model APIs refuse replaced by "_".
+// with characters model APIs refuse replaced by "_". A name longer than
+// MaxToolName keeps its start and ends in "_" and 8 hex digits of a hash of
+// the original names, so it stays stable and two long names sharing a
+// start stay apart.
 func ToolName(server, tool string) string {
-	return sanitize(server) + "__" + sanitize(tool)
+	n := sanitize(server) + "__" + sanitize(tool)
+	if len(n) <= MaxToolName {
+		return n
+	}
+	h := fnv.New32a()
+	h.Write([]byte(server + "\x00" + tool))
+	return fmt.Sprintf("%s_%08x", n[:MaxToolName-9], h.Sum32())
 }
 
 func sanitize(s string) string {
