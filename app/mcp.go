@@ -16,7 +16,7 @@ import (
 // resource_event mcp, connects the servers once the gateway serves and stops
 // them (killing stdio process groups) when it stops.
 func wireMCP(ctx context.Context, gcfg *gateway.Config, svc *services, log *slog.Logger, tools interface{ SetTools(agent.Tools) }) error {
-	builtins := []mcp.Builtin{mcp.Files(gcfg.Dir), mcp.Fetch(), mcp.Shell(gcfg.Dir),
+	builtins := []mcp.Builtin{mcp.Files(gcfg.Dir), mcp.Fetch(func() bool { return gcfg.Settings.Config().Tools.FetchPrivateNetworks }), mcp.Shell(gcfg.Dir),
 		// The scheduler is wired after the pool; its tools look it up per call.
 		mcp.Scheduler(func() *schedule.Scheduler { return gcfg.Scheduler })}
 	if gcfg.Vault != nil {

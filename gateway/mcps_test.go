@@ -49,7 +49,7 @@ func startMCPGateway(t *testing.T, noPool bool) *mcpGateway {
 	cfg := gateway.Config{Dir: dir, Settings: settings, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var pool *mcp.Pool
 	if !noPool {
-		pool, err = mcp.New(context.Background(), mcp.Options{DB: db, Dir: dir, Builtins: []mcp.Builtin{mcp.Files(dir), mcp.Fetch(), mcp.Shell(dir)}})
+		pool, err = mcp.New(context.Background(), mcp.Options{DB: db, Dir: dir, Builtins: []mcp.Builtin{mcp.Files(dir), mcp.Fetch(nil), mcp.Shell(dir)}})
 		if err != nil {
 			t.Fatal(err)
 		}

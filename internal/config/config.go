@@ -51,6 +51,17 @@ type Config struct {
 	Desktop Desktop `yaml:"desktop" json:"desktop"`
 	// AutoUpdate configures the release feed and the daily check.
 	AutoUpdate AutoUpdate `yaml:"auto_update" json:"auto_update"`
+	// Tools configures the builtin tools.
+	Tools Tools `yaml:"tools" json:"tools"`
+}
+
+// Tools configures the builtin tools.
+type Tools struct {
+	// FetchPrivateNetworks lets the fetch tool reach addresses that are not
+	// public: this machine, the LAN, link-local (cloud metadata) and the
+	// like. Off by default, so a page the agent reads cannot steer it into
+	// the local network.
+	FetchPrivateNetworks bool `yaml:"fetch_private_networks" json:"fetch_private_networks"`
 }
 
 // Model is the active model (decision A20).
@@ -444,6 +455,12 @@ auto_update:
   enabled: false
   feed_url: ""
   mode: notify
+
+tools:
+  # The fetch tool reaches public addresses only. true lets it reach this machine and
+  # the LAN too (a router page, a home server), and so lets any page the agent reads
+  # point it there.
+  fetch_private_networks: false
 `
 
 // DefaultYAML returns the commented default file.

@@ -24,9 +24,11 @@ const (
 	fetchMaxText = 100 << 10
 )
 
-// Fetch is the fetch builtin: GET a URL and return readable text.
-func Fetch() Builtin {
-	return Builtin{Name: "fetch", Enabled: true, Server: fetchServer}
+// Fetch is the fetch builtin: GET a URL and return readable text. It
+// reaches public addresses only, unless allowPrivate (asked at each call,
+// so a settings change applies at once; nil means no) says otherwise.
+func Fetch(allowPrivate func() bool) Builtin {
+	return Builtin{Name: "fetch", Enabled: true, Server: func() *sdk.Server { return fetchServer(allowPrivate) }}
 }
 
 type fetchIn struct {
@@ -34,9 +36,10 @@ type fetchIn struct {
 	Raw bool   `json:"raw,omitempty" jsonschema:"return HTML as is instead of readable text"`
 }
 
-func fetchServer() *sdk.Server {
+func fetchServer(allowPrivate func() bool) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "fetch"}, nil)
-	client := &http.Client{Timeout: fetchTimeout}
+	private := func() bool { return allowPrivate != nil && allowPrivate() }
+	client := &http.Client{Timeout: fetchTimeout, Transport: guardedTransport(private)}
 	sdk.AddTool(s, &sdk.Tool{Name: "fetch", Description: "Get a web page or file by URL and return it as readable text (HTML is converted; at most 100 KiB)."},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in fetchIn) (*sdk.CallToolResult, any, error) {
 			u, err := url.Parse(strings.TrimSpace(in.URL))

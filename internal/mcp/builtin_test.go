@@ -111,8 +111,19 @@ func TestFetchBuiltin(t *testing.T) {
 		}
 	}))
 	t.Cleanup(ts.Close)
-	p, _ := testPool(t, mcp.Fetch())
+	var private atomic.Bool // tools.fetch_private_networks
+	p, _ := testPool(t, mcp.Fetch(private.Load))
 	waitRow(t, p, "fetch", 5*time.Second, "fetch", connected)
+
+	// By default only public addresses: the test server is on loopback, and
+	// link-local is where cloud metadata lives. Nothing is dialled.
+	for _, u := range []string{ts.URL + "/page", "http://169.254.169.254/latest/meta-data/", "http://[::1]:9/", "http://0.0.0.0:9/"} {
+		_, err := call(t, p, "fetch__fetch", `{"url":"`+u+`"}`)
+		if err == nil || !strings.Contains(err.Error(), "not a public address") || !strings.Contains(err.Error(), "tools.fetch_private_networks") {
+			t.Fatalf("fetch %s with private networks off = %v, want a refusal naming the setting", u, err)
+		}
+	}
+	private.Store(true) // the setting applies to the next call
 	got, err := call(t, p, "fetch__fetch", `{"url":"`+ts.URL+`/page"}`)
 	if err != nil {
 		t.Fatal(err)

@@ -200,7 +200,7 @@ func TestFailedProbeKeepsTheRunningServer(t *testing.T) {
 
 func TestEnableDisableLive(t *testing.T) {
 	t.Parallel()
-	p, _ := testPool(t, mcp.Fetch())
+	p, _ := testPool(t, mcp.Fetch(nil))
 	addSelf(t, p, "toggle", "")
 	ctx := context.Background()
 	waitRow(t, p, "fetch", 5*time.Second, "the fetch builtin", connected)
@@ -444,7 +444,7 @@ func TestClaudeDesktopImport(t *testing.T) {
 
 func TestRegistryRules(t *testing.T) {
 	t.Parallel()
-	p, _ := testPool(t, mcp.Shell(t.TempDir()), mcp.Fetch())
+	p, _ := testPool(t, mcp.Shell(t.TempDir()), mcp.Fetch(nil))
 	ctx := context.Background()
 	rows, err := p.Rows(ctx)
 	if err != nil || len(rows) != 2 || rows[0].Name != "fetch" || rows[1].Name != "shell" {
