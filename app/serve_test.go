@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"openagent/internal/config"
 	"openagent/internal/listen"
+	"openagent/internal/llm/llmtest"
 )
 
 func startTestGateway(t *testing.T, opts Options) *Gateway {
@@ -250,6 +253,47 @@ func TestConnectInteractiveReconnects(t *testing.T) {
 	waitFor(t, &out, "Queue depth: 0")
 
 	stdin.Close() // Ctrl-D
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("connect returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("connect did not return at end of input")
+	}
+}
+
+// TestConnectCtrlCStopsTurn: in the interactive client, Ctrl-C during a turn
+// sends stop for the session; the gateway stops the turn (the model's stream
+// is closed) and the client shows the answer and keeps running.
+func TestConnectCtrlCStopsTurn(t *testing.T) {
+	fake := llmtest.New(t, llmtest.Reply{Chunks: []string{"Thinking about it "}, Hang: true}, llmtest.Text(5, 2, "Fine."))
+	dir := t.TempDir()
+	yaml := fmt.Sprintf("model: {provider: openai, model_id: gpt-test}\nproviders:\n  openai: {api_key: sk-t, base_url: %s, models: [gpt-test]}\n", fake.OpenAIBaseURL())
+	if err := os.WriteFile(filepath.Join(dir, config.FileName), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startTestGateway(t, Options{Dir: dir, Port: freePort(t)})
+	in, stdin := io.Pipe()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- connect([]string{"--dir", dir, "--client-id", "term-2"}, in, &out, &out) }()
+	waitFor(t, &out, "Connected to openagent")
+
+	io.WriteString(stdin, "write me a long essay\n")
+	waitFor(t, &out, "Thinking")
+	io.WriteString(stdin, "\x03") // Ctrl-C
+	select {
+	case <-fake.Closed: // the gateway cancelled the model's stream
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the model's stream was not closed after Ctrl-C; output:\n%s", out.String())
+	}
+	waitFor(t, &out, "Stopped.")
+
+	// The client is still there: the next message gets an answer.
+	io.WriteString(stdin, "short one then\n")
+	waitFor(t, &out, "agent (openai:gpt-test)> Fine.")
+	stdin.Close()
 	select {
 	case err := <-done:
 		if err != nil {
