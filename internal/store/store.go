@@ -1,5 +1,9 @@
 // Package store opens openagent.db (SQLite through modernc.org/sqlite) and
 // applies the numbered, embedded migrations.
+//
+// Applied migrations are recorded by name in schema_migrations, so one added
+// later with a lower number than some already applied (two branches
+// merged) still runs. user_version follows the highest number applied.
 package store
 
 import (
@@ -45,7 +49,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
 	db := &DB{DB: sdb, path: path}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, migrations); err != nil {
 		sdb.Close()
 		return nil, err
 	}
@@ -67,8 +71,8 @@ type migration struct {
 	name    string
 }
 
-func list() ([]migration, error) {
-	ents, err := fs.ReadDir(migrations, "migrations")
+func list(fsys fs.FS) ([]migration, error) {
+	ents, err := fs.ReadDir(fsys, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -90,21 +94,58 @@ func list() ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies every migration above user_version, each in its own transaction.
-func (db *DB) migrate(ctx context.Context) error {
-	ms, err := list()
+// migrate applies, in number order, every migration of fsys (a folder
+// "migrations") that schema_migrations does not list, each in its own
+// transaction.
+func (db *DB) migrate(ctx context.Context, fsys fs.FS) error {
+	ms, err := list(fsys)
 	if err != nil {
 		return err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY,
+		applied_at INTEGER NOT NULL DEFAULT (unixepoch())
+	)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	applied := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+		applied[n] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
 	}
 	cur, err := db.Version(ctx)
 	if err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
+	if len(applied) == 0 && cur > 0 {
+		// A database from before schema_migrations: user_version says
+		// which migrations it has.
+		for _, m := range ms {
+			if m.version <= cur {
+				if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations(name) VALUES (?)`, m.name); err != nil {
+					return fmt.Errorf("record migration %s: %w", m.name, err)
+				}
+				applied[m.name] = true
+			}
+		}
+	}
 	for _, m := range ms {
-		if m.version <= cur {
+		if applied[m.name] {
 			continue
 		}
-		body, err := migrations.ReadFile("migrations/" + m.name)
+		body, err := fs.ReadFile(fsys, "migrations/"+m.name)
 		if err != nil {
 			return err
 		}
@@ -116,7 +157,12 @@ func (db *DB) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("apply migration %s: %w", m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(name) VALUES (?)`, m.name); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("record migration %s: %w", m.name, err)
+		}
+		cur = max(cur, m.version)
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", cur)); err != nil {
 			tx.Rollback()
 			return err
 		}
