@@ -282,7 +282,12 @@ func TestConnectCtrlCStopsTurn(t *testing.T) {
 
 	io.WriteString(stdin, "write me a long essay\n")
 	waitFor(t, &out, "Thinking")
-	io.WriteString(stdin, "\x03") // Ctrl-C
+	for deadline := time.Now().Add(10 * time.Second); len(fake.Requests()) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the model was never asked")
+		}
+	}
+	io.WriteString(stdin, "\x03") // Ctrl-C, while the model streams
 	select {
 	case <-fake.Closed: // the gateway cancelled the model's stream
 	case <-time.After(10 * time.Second):
