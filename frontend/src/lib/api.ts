@@ -2,7 +2,8 @@
 import type { Conn } from './conn'
 
 export class ApiError extends Error {
-  constructor(public status: number, message: string) {
+  /** retryAfter is the Retry-After header in seconds (0 when absent): the gateway's way of saying "busy, ask again", e.g. while the vault is first indexed. */
+  constructor(public status: number, message: string, public retryAfter = 0) {
     super(message)
   }
 }
@@ -45,7 +46,8 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   }
   if (!res.ok) {
     const msg = (data && typeof data === 'object' && (data.error ?? data.message)) || text || res.statusText
-    throw new ApiError(res.status, `${res.status}: ${msg}`)
+    const retry = Number(res.headers.get('Retry-After') ?? 0)
+    throw new ApiError(res.status, `${res.status}: ${msg}`, Number.isFinite(retry) && retry > 0 ? retry : 0)
   }
   return data as T
 }
