@@ -231,36 +231,25 @@ func waitFor(t *testing.T, out *syncBuffer, want string) {
 func TestConnectInteractiveReconnects(t *testing.T) {
 	dir := t.TempDir()
 	g := startTestGateway(t, Options{Dir: dir, Port: freePort(t)})
-	in, stdin := io.Pipe()
-	var out syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- connect([]string{"--dir", dir, "--client-id", "term-1"}, in, &out, &out) }()
-	waitFor(t, &out, "Connected to openagent")
-	waitFor(t, &out, "as term-1")
+	stdin, out, quit := runConnect(t, dir, "term-1")
+	waitFor(t, out, "Connected to openagent")
+	waitFor(t, out, "as term-1")
 
 	io.WriteString(stdin, "hello\n")
-	waitFor(t, &out, "! No model is configured")
+	waitFor(t, out, "! No model is configured")
 	io.WriteString(stdin, "/status\n")
-	waitFor(t, &out, "Idle | Queue: 0 | Sessions: 1")
+	waitFor(t, out, "Idle | Queue: 0 | Sessions: 1")
 
 	// The gateway restarts: the client notices, reconnects by itself, and works again.
 	if err := g.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, &out, "connection lost; reconnecting")
-	waitFor(t, &out, "! reconnected")
+	waitFor(t, out, "connection lost; reconnecting")
+	waitFor(t, out, "! reconnected")
 	io.WriteString(stdin, "/queue\n")
-	waitFor(t, &out, "Queue depth: 0")
+	waitFor(t, out, "Queue depth: 0")
 
-	stdin.Close() // Ctrl-D
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("connect returned %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("connect did not return at end of input")
-	}
+	quit()
 }
 
 // TestConnectCtrlCStopsTurn: in the interactive client, Ctrl-C during a turn
@@ -274,14 +263,11 @@ func TestConnectCtrlCStopsTurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	startTestGateway(t, Options{Dir: dir, Port: freePort(t)})
-	in, stdin := io.Pipe()
-	var out syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- connect([]string{"--dir", dir, "--client-id", "term-2"}, in, &out, &out) }()
-	waitFor(t, &out, "Connected to openagent")
+	stdin, out, quit := runConnect(t, dir, "term-2")
+	waitFor(t, out, "Connected to openagent")
 
 	io.WriteString(stdin, "write me a long essay\n")
-	waitFor(t, &out, "Thinking")
+	waitFor(t, out, "Thinking")
 	for deadline := time.Now().Add(10 * time.Second); len(fake.Requests()) == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the model was never asked")
@@ -293,18 +279,33 @@ func TestConnectCtrlCStopsTurn(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("the model's stream was not closed after Ctrl-C; output:\n%s", out.String())
 	}
-	waitFor(t, &out, "Stopped.")
+	waitFor(t, out, "Stopped.")
 
 	// The client is still there: the next message gets an answer.
 	io.WriteString(stdin, "short one then\n")
-	waitFor(t, &out, "agent (openai:gpt-test)> Fine.")
-	stdin.Close()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("connect returned %v", err)
+	waitFor(t, out, "agent (openai:gpt-test)> Fine.")
+	quit()
+}
+
+// runConnect runs the interactive client against the gateway of dir; its
+// stdin is a pipe and its output a buffer. quit ends the input (Ctrl-D) and
+// checks that the client returns cleanly.
+func runConnect(t *testing.T, dir, clientID string) (stdin io.WriteCloser, out *syncBuffer, quit func()) {
+	t.Helper()
+	in, stdin := io.Pipe()
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- connect([]string{"--dir", dir, "--client-id", clientID}, in, out, out) }()
+	return stdin, out, func() {
+		t.Helper()
+		stdin.Close()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("connect returned %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("connect did not return at end of input")
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("connect did not return at end of input")
 	}
 }
