@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"openagent/internal/vault"
@@ -34,5 +35,27 @@ func TestAppendVaultGraph(t *testing.T) {
 		if got := appendVaultGraph(nil, graph); !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("appendVaultGraph =\n%s\nencoding/json =\n%s", got, want.Bytes())
 		}
+	}
+}
+
+// TestVaultGraphSize: the size estimate covers the body when nothing needs
+// escaping, so the body is allocated once.
+func TestVaultGraphSize(t *testing.T) {
+	t.Parallel()
+	g := vault.Graph{
+		Nodes: []vault.Node{
+			{ID: "a.md", Label: "A", Tags: []string{"x", "y/z"}, Type: "note", Degree: 123456},
+			{ID: "Missing", Label: "Missing", Tags: []string{}, Degree: 1, Unresolved: true},
+			{ID: "b.md", Label: "b", Tags: nil, Degree: 0},
+		},
+		Edges: []vault.Edge{{Source: "a.md", Target: "b.md"}, {Source: "a.md", Target: "Missing"}},
+	}
+	for i := range 500 {
+		g.Nodes = append(g.Nodes, vault.Node{ID: fmt.Sprintf("folder/note %d.md", i), Label: fmt.Sprintf("note %d", i), Tags: []string{"t"}, Degree: i})
+		g.Edges = append(g.Edges, vault.Edge{Source: fmt.Sprintf("folder/note %d.md", i), Target: "a.md"})
+	}
+	body := appendVaultGraph(nil, g)
+	if est := vaultGraphSize(g); est < len(body) || est > len(body)*11/10 {
+		t.Errorf("vaultGraphSize = %d for a %d-byte body, want at least the body and at most 10%% more", est, len(body))
 	}
 }

@@ -475,11 +475,21 @@ func (v *Vault) index(ctx context.Context, w *fsnotify.Watcher) error {
 		tx.Rollback()
 		return werr
 	}
-	if err := tx.Commit(); err != nil {
+	// Resolve every link and build the graph while the transaction commits,
+	// so the first backlinks or graph request after the index is not the
+	// one that pays for it. fresh is not shared until the swap below.
+	linked := make(chan struct{})
+	go func() {
+		defer close(linked)
+		fresh.refresh(true)
+	}()
+	err = tx.Commit()
+	<-linked
+	if err != nil {
 		return fmt.Errorf("index vault: %w", err)
 	}
 	v.mu.Lock()
-	fresh.links.version = v.names.links.version // graph versions keep counting up
+	fresh.links.version = v.names.links.version + 1 // graph versions keep counting up
 	v.names = fresh
 	v.mu.Unlock()
 	v.markReady(nil)
