@@ -236,6 +236,35 @@ await test('a note shows in search and in the graph', async (page) => {
   await shot(page, 'vault-graph')
 })
 
+await test('while the vault is first indexed, the list and graph show progress and load by themselves', async (page) => {
+  // The gateway's own 503 (gateway/vault.go indexedVault) is answered once per
+  // route here, as a big vault would right after start; then the real gateway.
+  const busy = (what) => async (route) => {
+    if (route.request().method() !== 'GET' || busy[what]) return route.continue()
+    busy[what] = Date.now()
+    await route.fulfill({
+      status: 503, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ error: 'vault is still indexing (4000 of 10000 notes read); try again shortly' }),
+    })
+  }
+  const put = await fetch(`${base}/api/vault/notes/e2e/Indexing%20Check.md`, {
+    method: 'PUT', headers: { Authorization: 'Bearer ' + TOKEN, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ content: '# Indexing Check\n\nSee [[Nowhere Yet]].\n' }),
+  })
+  if (!put.ok) throw new Error('PUT note: ' + put.status + ' ' + (await put.text()))
+  await page.route(/\/api\/vault\/notes(\?.*)?$/, busy('list'))
+  await page.route(/\/api\/vault\/graph$/, busy('graph'))
+  await open(page, '/vault')
+  await page.getByRole('alert').filter({ hasText: '4000 of 10000 notes read' }).waitFor({ timeout: T })
+  await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: 'Indexing Check' }).waitFor({ timeout: T })
+  if (Date.now() - busy.list < 900) throw new Error('the list was asked again before Retry-After')
+  if (await page.getByRole('alert').filter({ hasText: 'still indexing' }).count()) throw new Error('the indexing message stayed after the list loaded')
+  await page.getByRole('link', { name: 'Graph' }).click()
+  await page.locator('.graph [role=alert]').filter({ hasText: '4000 of 10000 notes read' }).waitFor({ timeout: T })
+  await page.locator('li[data-node="e2e/Indexing Check.md"]').waitFor({ state: 'attached', timeout: T })
+  if (await page.locator('.graph [role=alert]').count()) throw new Error('graph error stayed: ' + (await page.locator('.graph [role=alert]').textContent()))
+})
+
 await test('upload: an image is sent and shown inline through /api/files', async (page) => {
   await open(page)
   await page.getByRole('button', { name: '+ New chat' }).click()
