@@ -129,6 +129,7 @@ func (v *Vault) loadWalked(c string) (*entry, string, error) {
 func (v *Vault) makeEntry(c string, info fs.FileInfo, b []byte) (*entry, string) {
 	text := decodeText(b)
 	p := parseNote(stemOf(c), text)
+	p.detach()
 	e := newEntry(c, p.links)
 	e.title, e.tags, e.aliases, e.typ = p.title, p.tags, p.aliases, p.typ
 	e.modified, e.size, e.hash = info.ModTime(), info.Size(), maphash.Bytes(v.seed, b)

@@ -51,6 +51,47 @@ type parsed struct {
 	links       []Link
 }
 
+// detach copies the strings the note set keeps (title, tags, aliases,
+// type, links) out of the note's text into one allocation. Substrings
+// share the text's memory, so without this every note's whole text (and
+// its code-masked copy) would stay in memory for as long as its entry:
+// about 30 MB for 10,000 notes of 300 words.
+func (p *parsed) detach() {
+	fields := []*string{&p.title, &p.typ}
+	for i := range p.tags {
+		fields = append(fields, &p.tags[i])
+	}
+	for i := range p.aliases {
+		fields = append(fields, &p.aliases[i])
+	}
+	var shared []*Link // links whose Target starts their Raw: stored once
+	for i := range p.links {
+		l := &p.links[i]
+		fields = append(fields, &l.Raw, &l.Subpath, &l.Label)
+		if strings.HasPrefix(l.Raw, l.Target) {
+			shared = append(shared, l)
+		} else {
+			fields = append(fields, &l.Target)
+		}
+	}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	all := b.String()
+	for _, f := range fields {
+		*f, all = all[:len(*f)], all[len(*f):]
+	}
+	for _, l := range shared {
+		l.Target = l.Raw[:len(l.Target)]
+	}
+}
+
 // decodeText turns file bytes into text the way Obsidian shows them: a
 // leading BOM is dropped and invalid UTF-8 becomes U+FFFD.
 func decodeText(b []byte) string {

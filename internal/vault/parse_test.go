@@ -3,7 +3,9 @@ package vault
 import (
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestParseLinks(t *testing.T) {
@@ -125,6 +127,54 @@ func TestParseFrontmatter(t *testing.T) {
 				t.Errorf("frontmatter keys(%q) = %q, want %q", tt.text, keys, tt.fmKeys)
 			}
 		})
+	}
+}
+
+// TestDetach: after detach the kept strings are equal but no longer point
+// into the note's text, so the text can be collected.
+func TestDetach(t *testing.T) {
+	t.Parallel()
+	text := strings.Repeat("filler ", 200) + `---
+title: Kept Title
+type: person
+tags: [a, b/c]
+aliases: [Other Name]
+---
+See [[Target Note#Part|label]], ![[pic.png]], [md](Some%20Note.md) and [[Plain]]. #inline/tag
+`
+	text = text[len("filler ")*200:] // frontmatter first, as in a file; the filler stays in the backing array
+	p := parseNote("stem", text)
+	want := parseNote("stem", text)
+	p.detach()
+	if !reflect.DeepEqual(p, want) {
+		t.Fatalf("detach changed the note:\n got %+v\nwant %+v", p, want)
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+	hi := lo + uintptr(len(text))
+	inText := func(what, s string) {
+		if s == "" {
+			return
+		}
+		if a := uintptr(unsafe.Pointer(unsafe.StringData(s))); a >= lo-uintptr(len("filler "))*200 && a < hi {
+			t.Errorf("%s %q still points into the text", what, s)
+		}
+	}
+	inText("title", p.title)
+	inText("type", p.typ)
+	for _, s := range p.tags {
+		inText("tag", s)
+	}
+	for _, s := range p.aliases {
+		inText("alias", s)
+	}
+	if len(p.links) != 4 || len(p.tags) != 3 {
+		t.Fatalf("parsed %d links and tags %v, want 4 links and 3 tags", len(p.links), p.tags)
+	}
+	for _, l := range p.links {
+		inText("link raw", l.Raw)
+		inText("link target", l.Target)
+		inText("link subpath", l.Subpath)
+		inText("link label", l.Label)
 	}
 }
 
