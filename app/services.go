@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"path/filepath"
 
 	"openagent/gateway"
 	"openagent/internal/agent"
 	"openagent/internal/config"
+	"openagent/internal/upload"
 	"openagent/internal/usage"
 	"openagent/internal/vault"
 )
@@ -62,7 +64,8 @@ func buildServices(ctx context.Context, gcfg *gateway.Config, log *slog.Logger) 
 	// -- agent runtime (issue 3) --
 	// ag runs the turns; sections below may install a tool registry with ag.SetTools.
 	usageLog := usage.New(gcfg.DB, gcfg.Settings)
-	ag, err := agent.New(agent.Config{Settings: gcfg.Settings, DB: gcfg.DB, Usage: usageLog, Log: log, MaxRetries: agentRetries})
+	ag, err := agent.New(agent.Config{Settings: gcfg.Settings, DB: gcfg.DB, Usage: usageLog, Log: log, MaxRetries: agentRetries,
+		ImageDir: filepath.Join(gcfg.Dir, upload.Dir)})
 	if err != nil {
 		return nil, err
 	}

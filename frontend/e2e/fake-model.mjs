@@ -49,6 +49,10 @@ export function startFakeModel({ port = 0, log = () => {} } = {}) {
     const msgs = r.messages ?? []
     const lastUser = [...msgs].reverse().find((m) => m.role === 'user')
     const userText = typeof lastUser?.content === 'string' ? lastUser.content : (lastUser?.content ?? []).map((p) => p.text ?? '').join('')
+    // Images sent with the last user message, as "image/png" etc.
+    const images = Array.isArray(lastUser?.content)
+      ? lastUser.content.filter((p) => p.type === 'image_url').map((p) => p.image_url.url.slice(5, p.image_url.url.indexOf(';')))
+      : []
     const afterTool = msgs.length > 0 && msgs[msgs.length - 1].role === 'tool'
     const tools = (r.tools ?? []).map((t) => t.function?.name).filter(Boolean)
     const schemas = Object.fromEntries((r.tools ?? []).map((t) => [t.function?.name, t.function?.parameters ?? {}]))
@@ -69,7 +73,7 @@ export function startFakeModel({ port = 0, log = () => {} } = {}) {
     } else if (afterTool) {
       plan = { text: ['The tool ', 'ran; ', 'all done.'] }
     } else {
-      plan = { text: ['Echo: ', userText.slice(0, 200)] }
+      plan = { text: [images.length ? `Saw ${images.length} image(s): ${images.join(', ')}. ` : '', 'Echo: ', userText.slice(0, 200)] }
     }
 
     if (!r.stream) {

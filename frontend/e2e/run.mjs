@@ -278,6 +278,9 @@ await test('upload: an image is sent and shown inline through /api/files', async
   await page.waitForFunction((el) => el.complete && el.naturalWidth === 2, await img.elementHandle(), { timeout: T })
   const reply = page.locator('article.msg.agent').filter({ hasText: 'server path' })
   await reply.waitFor({ timeout: T }) // the fake model echoes the text: the upload was named inline
+  // ...and the picture itself went to the model as an image part.
+  const said = await reply.textContent()
+  if (!said.includes('Saw 1 image(s): image/png')) throw new Error('the model was not sent the image: ' + said.slice(0, 200))
 })
 
 await test('voice: record, upload, transcription sent as the message', async (page) => {

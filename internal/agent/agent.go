@@ -34,6 +34,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// MaxRetries is how often the SDKs retry rate limits and server errors; 0 means never.
 	MaxRetries int
+	// ImageDir is optional: images named in user messages are shown to the
+	// model when they are inside it (the uploads folder; see images.go).
+	ImageDir string
 	// OpenProvider is optional: it replaces the SDK-backed providers
 	// (benchmarks use an in-memory one to measure the loop alone).
 	OpenProvider func(ctx context.Context, typ string, c llm.Config) (llm.Provider, error)
@@ -60,10 +63,11 @@ type Agent struct {
 	log     *slog.Logger
 	history history
 
-	mu      sync.Mutex // guards tools, clients and local
-	tools   Tools
-	clients map[providerKey]llm.Provider
-	local   []LocalServer
+	mu       sync.Mutex // guards tools, clients, local and noImages
+	tools    Tools
+	clients  map[providerKey]llm.Provider
+	local    []LocalServer
+	noImages map[string]bool // runtime ids of models that refused images
 }
 
 // New builds an Agent.
@@ -166,6 +170,9 @@ func (a *Agent) Run(ctx context.Context, t Turn, status func(string)) (Reply, er
 		req.Messages = append(req.Messages, m.msg)
 	}
 	req.Messages = append(req.Messages, user)
+	if a.takesImages(tg.RuntimeID()) {
+		a.withImages(req.Messages)
+	}
 
 	// Everything the turn adds is saved at the end, even when it fails after
 	// the model answered, so a restart or a stop loses nothing it produced.
@@ -186,6 +193,16 @@ func (a *Agent) Run(ctx context.Context, t Turn, status func(string)) (Reply, er
 	}
 	for iter := 0; iter < maxIter; iter++ {
 		resp, err := a.call(ctx, prov, tg, t.SessionID, req)
+		if err != nil && refusedImages(err) {
+			// A model without vision refuses images: say so, and send the
+			// text alone (it still names the files).
+			if plain, had := withoutImages(req.Messages); had {
+				a.refusedImagesOnce(tg.RuntimeID())
+				status(fmt.Sprintf("%s did not take the attached images, so it gets their file paths only: %v", tg.RuntimeID(), err))
+				req.Messages = plain
+				resp, err = a.call(ctx, prov, tg, t.SessionID, req)
+			}
+		}
 		if err != nil {
 			return Reply{}, err
 		}

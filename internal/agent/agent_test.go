@@ -59,7 +59,7 @@ func (e *env) open(t testing.TB) {
 	t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.usage = usage.New(db, e.settings)
-	e.agent, err = agent.New(agent.Config{Settings: e.settings, DB: db, Usage: e.usage})
+	e.agent, err = agent.New(agent.Config{Settings: e.settings, DB: db, Usage: e.usage, ImageDir: filepath.Join(e.dir, "uploads")})
 	if err != nil {
 		t.Fatal(err)
 	}

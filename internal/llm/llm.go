@@ -33,7 +33,20 @@ type Message struct {
 	ToolName   string
 	// IsError marks a RoleTool result that is an error.
 	IsError bool
+	// Images go with a RoleUser message, after its text.
+	Images []Image
 }
+
+// Image is a picture the model is shown.
+type Image struct {
+	// MIME is image/png, image/jpeg, image/gif or image/webp.
+	MIME string
+	Data []byte
+}
+
+// ImageTokens is what an image is counted as when tokens are estimated:
+// about what Anthropic and OpenAI charge for a picture of 1000×1000 pixels.
+const ImageTokens = 1500
 
 // ToolCall is one call the model asked for.
 type ToolCall struct {
@@ -139,7 +152,7 @@ func EstimateRequest(req Request) int64 {
 
 // EstimateMessage estimates one message's tokens, with a small per-message overhead.
 func EstimateMessage(m Message) int64 {
-	n := int64(4) + EstimateTokens(m.Text)
+	n := int64(4) + EstimateTokens(m.Text) + int64(len(m.Images))*ImageTokens
 	for _, c := range m.ToolCalls {
 		n += EstimateTokens(c.Name) + EstimateTokens(string(c.Args))
 	}

@@ -2,6 +2,7 @@ package llm_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -287,6 +288,51 @@ func TestStreamErrorMidway(t *testing.T) {
 			_, err := k.open(t, srv).Stream(ctxT(t), llm.Request{Model: "m1", Messages: []llm.Message{{Role: llm.RoleUser, Text: "hi"}}}, nil)
 			if llm.KindOf(err) != llm.KindUnavailable || !strings.Contains(err.Error(), errs[k.name].Message) {
 				t.Fatalf("err = %v, want provider down with the provider's message", err)
+			}
+		})
+	}
+}
+
+// TestImagesInUserMessage: a user message's images go after its text, in
+// each provider's own format.
+func TestImagesInUserMessage(t *testing.T) {
+	data := []byte("\x89PNG\r\n\x1a\nnot really a picture, but bytes")
+	b64 := base64.StdEncoding.EncodeToString(data)
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			srv := llmtest.New(t, llmtest.Text(5, 1, "a square"))
+			msgs := []llm.Message{{Role: llm.RoleUser, Text: "what is this?", Images: []llm.Image{{MIME: "image/png", Data: data}}}}
+			if _, err := k.open(t, srv).Stream(ctxT(t), llm.Request{Model: "m1", Messages: msgs}, nil); err != nil {
+				t.Fatal(err)
+			}
+			var got any
+			body := srv.Requests()[0].Body
+			switch k.name {
+			case "openai":
+				got = body["messages"].([]any)[0].(map[string]any)["content"]
+			case "anthropic":
+				got = body["messages"].([]any)[0].(map[string]any)["content"]
+			case "google":
+				got = body["contents"].([]any)[0].(map[string]any)["parts"]
+			}
+			want := map[string]any{
+				"openai": []any{
+					map[string]any{"type": "text", "text": "what is this?"},
+					map[string]any{"type": "image_url", "image_url": map[string]any{"url": "data:image/png;base64," + b64}},
+				},
+				"anthropic": []any{
+					map[string]any{"type": "text", "text": "what is this?"},
+					map[string]any{"type": "image", "source": map[string]any{"type": "base64", "media_type": "image/png", "data": b64}},
+				},
+				"google": []any{
+					map[string]any{"text": "what is this?"},
+					map[string]any{"inlineData": map[string]any{"mimeType": "image/png", "data": b64}},
+				},
+			}[k.name]
+			if !reflect.DeepEqual(got, want) {
+				g, _ := json.Marshal(got)
+				w, _ := json.Marshal(want)
+				t.Errorf("user content = %s\nwant %s", g, w)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ package anthropic
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,7 +166,11 @@ func messages(in []llm.Message) ([]sdk.MessageParam, error) {
 	for _, m := range in {
 		switch m.Role {
 		case llm.RoleUser:
-			out = append(out, sdk.NewUserMessage(sdk.NewTextBlock(m.Text)))
+			blocks := []sdk.ContentBlockParamUnion{sdk.NewTextBlock(m.Text)}
+			for _, img := range m.Images {
+				blocks = append(blocks, sdk.NewImageBlockBase64(img.MIME, base64.StdEncoding.EncodeToString(img.Data)))
+			}
+			out = append(out, sdk.NewUserMessage(blocks...))
 		case llm.RoleAssistant:
 			var blocks []sdk.ContentBlockParamUnion
 			if m.Text != "" {

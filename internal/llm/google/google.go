@@ -134,7 +134,11 @@ func contents(in []llm.Message) []*genai.Content {
 	for _, m := range in {
 		switch m.Role {
 		case llm.RoleUser:
-			out = append(out, genai.NewContentFromText(m.Text, genai.RoleUser))
+			parts := []*genai.Part{genai.NewPartFromText(m.Text)}
+			for _, img := range m.Images {
+				parts = append(parts, genai.NewPartFromBytes(img.Data, img.MIME))
+			}
+			out = append(out, genai.NewContentFromParts(parts, genai.RoleUser))
 		case llm.RoleAssistant:
 			var parts []*genai.Part
 			if m.Text != "" {

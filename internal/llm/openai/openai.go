@@ -5,6 +5,7 @@ package openai
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -164,7 +165,17 @@ func messages(req llm.Request) []sdk.ChatCompletionMessageParamUnion {
 	for _, m := range req.Messages {
 		switch m.Role {
 		case llm.RoleUser:
-			out = append(out, sdk.UserMessage(m.Text))
+			if len(m.Images) == 0 {
+				out = append(out, sdk.UserMessage(m.Text))
+				continue
+			}
+			parts := []sdk.ChatCompletionContentPartUnionParam{sdk.TextContentPart(m.Text)}
+			for _, img := range m.Images {
+				parts = append(parts, sdk.ImageContentPart(sdk.ChatCompletionContentPartImageImageURLParam{
+					URL: "data:" + img.MIME + ";base64," + base64.StdEncoding.EncodeToString(img.Data),
+				}))
+			}
+			out = append(out, sdk.UserMessage(parts))
 		case llm.RoleTool:
 			out = append(out, sdk.ToolMessage(m.Text, m.ToolCallID))
 		case llm.RoleAssistant:
