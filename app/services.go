@@ -69,7 +69,7 @@ func buildServices(ctx context.Context, gcfg *gateway.Config, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	gcfg.Agent, gcfg.Models, gcfg.Usage, gcfg.UsageStats = ag, ag, usageLog, usageLog
+	gcfg.Agent, gcfg.Models, gcfg.Usage, gcfg.UsageStats, gcfg.Transcripts = ag, ag, usageLog, usageLog, ag
 	svc.onStart(func(ctx context.Context) { go ag.ProbeLocal(ctx) }) // offers Ollama / LM Studio when no provider is set
 	// -- vault (issue 4) --
 	// The vault indexes and watches memories/ in the background; every change

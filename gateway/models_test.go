@@ -35,6 +35,7 @@ type runtimeGW struct {
 	llm      *llmtest.Server
 	settings *config.File
 	dir      string
+	agent    *agent.Agent
 }
 
 // startRuntime serves the gateway with the real agent and usage log over a
@@ -60,8 +61,9 @@ func startRuntime(t *testing.T, yaml string) *runtimeGW {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.agent = ag
 	srv, err := gateway.New(gateway.Config{Dir: g.dir, Settings: g.settings, DB: db, Agent: ag, Models: ag, Usage: ul, UsageStats: ul,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Transcripts: ag, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,9 @@ func (s *Server) routes() http.Handler {
 		r.Post("/models/{name}/test", s.handle("models.test", s.testModel)) // body: {model_id?}
 		r.Get("/providers", s.handle("providers", s.listProviders))
 		r.Post("/providers/test", s.handle("providers.test", s.testProvider)) // body: {provider, model_id?}
+		r.Get("/sessions", s.handle("sessions", s.listSessions)) // stored conversations, newest first
+		r.Get("/sessions/{id}", s.handle("session", s.getSession))
+		r.Delete("/sessions/{id}", s.handle("session", s.deleteSession))
 		// -- vault (issue 4) --
 		r.Get("/vault/notes", s.handle("vault.notes", s.listVaultNotes)) // ?folder=<dir>
 		r.Get("/vault/notes/*", s.handle("vault.note", s.getVaultNote))  // the rest of the path is the note, with backlinks

@@ -84,6 +84,8 @@ type Config struct {
 	// -- agent runtime (issue 3) --
 	// Models backs /api/models/* and /api/providers*. Optional; *agent.Agent implements it.
 	Models ModelService
+	// Transcripts backs GET /api/sessions*. Optional; *agent.Agent implements it.
+	Transcripts Transcripts
 	// UsageStats backs /api/usage*. Optional; *usage.Log implements it.
 	UsageStats UsageStats
 	// -- vault (issue 4) --

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"openagent/internal/llm"
@@ -29,9 +28,6 @@ const (
 	maxImages = 4
 )
 
-// imageLine matches one attachment line of the convention.
-var imageLine = regexp.MustCompile(`(?m)^- image: .*? — (?:server|local) path: (.+?)\s*$`)
-
 // imageTypes are the formats every provider accepts.
 var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
 
@@ -48,10 +44,13 @@ func (a *Agent) withImages(msgs []llm.Message) {
 		if m.Role != llm.RoleUser {
 			continue
 		}
-		found := imageLine.FindAllStringSubmatch(m.Text, -1)
+		_, files := SplitUserMessage(m.Text)
 		var imgs []llm.Image
-		for j := len(found) - 1; j >= 0 && left > 0; j-- {
-			img, err := readImage(a.cfg.ImageDir, found[j][1])
+		for j := len(files) - 1; j >= 0 && left > 0; j-- {
+			if files[j].Type != "image" {
+				continue
+			}
+			img, err := readImage(a.cfg.ImageDir, files[j].Path)
 			if err != nil {
 				a.log.Warn("image not sent to the model", "err", err)
 				continue
