@@ -166,6 +166,35 @@ await test('chat turn with a tool chip and the answering model', async (page) =>
   await shot(page, 'chat')
 })
 
+await test('another browser shows the stored conversations, tool chips included, and deleting one deletes it there', async (page) => {
+  await open(page)
+  await page.getByRole('button', { name: '+ New chat' }).click()
+  const word = 'okapi' + Date.now()
+  await send(page, `Please use a tool to find the ${word}.`)
+  await page.locator('article.msg.agent').filter({ hasText: 'all done' }).waitFor({ timeout: T })
+  // localhost is another origin than 127.0.0.1: a browser with none of these chats stored.
+  const other = await ctx.newPage()
+  try {
+    await other.goto(`${base.replace('127.0.0.1', 'localhost')}/?token=${TOKEN}#/chat`)
+    await other.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
+    const list = other.getByRole('complementary', { name: 'Conversations' })
+    const pick = list.getByRole('button', { name: new RegExp(`find the ${word}`) })
+    await pick.waitFor({ timeout: T })
+    await pick.click()
+    await other.locator('article.msg.user').filter({ hasText: `find the ${word}` }).waitFor({ timeout: T })
+    const reply = other.locator('article.msg.agent').filter({ hasText: 'all done' })
+    await reply.waitFor({ timeout: T })
+    if ((await reply.locator('details.chip').count()) === 0) throw new Error('the stored turn came back without its tool chip')
+    if (!(await reply.locator('.model').textContent()).includes('fake-model')) throw new Error('the stored answer lost its model')
+    await list.getByRole('button', { name: new RegExp(`Delete conversation .*${word}`) }).click()
+    await pick.waitFor({ state: 'detached', timeout: T })
+  } finally {
+    await other.close()
+  }
+  const left = await (await fetch(`${base}/api/sessions`, { headers: { Authorization: 'Bearer ' + TOKEN } })).json()
+  if (left.sessions.some((x) => x.title.includes(word))) throw new Error('the deleted conversation is still stored on the gateway')
+})
+
 await test('markdown is sanitised and code has a copy button', async (page) => {
   await open(page)
   await page.getByRole('button', { name: '+ New chat' }).click()

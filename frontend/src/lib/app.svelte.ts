@@ -3,7 +3,7 @@
 import { GatewayClient, tabClientId, type ConnState } from './client'
 import { ChatStore } from './chat.svelte'
 import { resolveConnection, saveToken, type Conn } from './conn'
-import { get, setConn } from './api'
+import { del, get, setConn } from './api'
 import type { AuthOk, Command, ResourceEvent } from './protocol'
 
 class AppState {
@@ -31,7 +31,7 @@ class AppState {
       this.detail = e instanceof Error ? e.message : String(e)
     }
     setConn(this.conn)
-    this.chat = new ChatStore((f) => this.client?.send(f), localStorage)
+    this.chat = new ChatStore((f) => this.client?.send(f), localStorage, Date.now, { get, del })
     window.addEventListener('pagehide', () => this.chat.flush())
     // The desktop shell announces every start, stop and restart of the
     // gateway (a new port or token, or null when stopped).
@@ -65,6 +65,7 @@ class AppState {
       if (f.type === 'auth_ok') {
         this.info = f
         this.loadCommands()
+        void this.chat.sync()
       } else if (f.type === 'resource_event') {
         for (const fn of this.resourceListeners) fn(f)
       } else this.chat.handle(f)

@@ -1,6 +1,6 @@
 // The chat store: conversations (one session_id each), their messages, and
 // the routing of server frames to the conversation they belong to.
-import type { Attachment, ClientFrame, ServerFrame, ToolEvent } from './protocol'
+import type { Attachment, ClientFrame, ServerFrame, SessionBody, SessionList, ToolEvent } from './protocol'
 
 export interface Chip { id: number; tool: string; status: ToolEvent['status']; params?: unknown; result?: unknown; error?: string }
 export interface Msg {
@@ -23,6 +23,16 @@ export interface Conversation {
   queue: number
   chips: Chip[]
   unread: boolean
+  /** Stored on the gateway by another client; its messages are fetched when it is opened. */
+  remote?: boolean
+  /** Why the stored messages could not be fetched, if they could not. */
+  loadError?: string
+}
+
+/** The gateway's REST, for the stored conversations (GET/DELETE /api/sessions). */
+export interface Remote {
+  get<T>(path: string): Promise<T>
+  del(path: string): Promise<unknown>
 }
 
 const KEY = 'oa.chats'
@@ -63,6 +73,7 @@ export class ChatStore {
     private send: (f: ClientFrame) => void,
     private storage: Storage | null = null,
     private now: () => number = Date.now,
+    private remote: Remote | null = null,
   ) {
     this.load()
     if (this.convs.length === 0) this.newConversation()
@@ -92,9 +103,67 @@ export class ChatStore {
     if (!c) return
     this.activeId = id
     c.unread = false
+    if (c.remote) void this.loadRemote(c)
+  }
+
+  /**
+   * Adds the conversations the gateway has stored that this browser does
+   * not know (had on another device or browser), after the ones it has;
+   * their messages are fetched when one is opened.
+   */
+  async sync(): Promise<void> {
+    if (!this.remote) return
+    let list: SessionList['sessions']
+    try {
+      list = (await this.remote.get<SessionList>('/api/sessions')).sessions
+    } catch {
+      return // an older gateway, or none: this browser's own chats still work
+    }
+    for (const s of list) {
+      if (this.get(s.id)) continue
+      this.convs.push({ id: s.id, title: s.title || s.id, created: Math.round(s.created_at * 1000), messages: [], pending: 0, thinking: '', queue: 0, chips: [], unread: false, remote: true })
+    }
+    const c = this.active
+    if (c.remote) void this.loadRemote(c)
+    this.save()
+  }
+
+  private loading = new Set<string>()
+
+  /** Fetches a stored conversation's messages; messages added meanwhile stay after them. */
+  private async loadRemote(c: Conversation): Promise<void> {
+    if (!this.remote || this.loading.has(c.id)) return
+    this.loading.add(c.id)
+    c.loadError = undefined
+    const id = c.id
+    try {
+      const body = await this.remote.get<SessionBody>('/api/sessions/' + encodeURIComponent(id))
+      const conv = this.get(id)
+      if (!conv) return
+      const msgs: Msg[] = body.messages.map((m) => ({
+        id: ++this.seq,
+        ts: Math.round(m.created_at * 1000),
+        role: m.role === 'user' ? 'user' : 'agent',
+        text: m.text,
+        model: m.model ?? null,
+        attachments: m.attachments ?? [],
+        chips: m.tools?.length ? m.tools.map((t) => ({ id: ++this.seq, tool: t.tool, status: t.status, params: t.params, result: t.result, error: t.error })) : undefined,
+      }))
+      conv.messages = [...msgs, ...conv.messages]
+      conv.remote = false
+      conv.loadError = undefined
+      this.save()
+    } catch (e) {
+      const conv = this.get(id)
+      if (conv) conv.loadError = (e as Error).message
+    } finally {
+      this.loading.delete(id)
+    }
   }
 
   remove(id: string) {
+    // Gone everywhere, not only here: another device would bring it back.
+    this.remote?.del('/api/sessions/' + encodeURIComponent(id)).catch(() => {})
     this.convs = this.convs.filter((c) => c.id !== id)
     if (this.convs.length === 0) this.newConversation()
     if (this.activeId === id) this.activeId = this.convs[0].id
@@ -226,7 +295,7 @@ export class ChatStore {
     if (!this.storage) return
     const data = {
       active: this.activeId,
-      convs: this.convs.map((c) => ({ id: c.id, title: c.title, created: c.created, messages: $state.snapshot(c.messages).slice(-KEEP) })),
+      convs: this.convs.map((c) => ({ id: c.id, title: c.title, created: c.created, remote: c.remote || undefined, messages: $state.snapshot(c.messages).slice(-KEEP) })),
     }
     try {
       this.storage.setItem(KEY, JSON.stringify(data))

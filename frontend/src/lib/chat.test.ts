@@ -122,6 +122,81 @@ describe('ChatStore', () => {
   })
 })
 
+describe('ChatStore with the gateway\'s stored conversations', () => {
+  // A fake of GET/DELETE /api/sessions that records the calls.
+  function fakeRemote() {
+    const calls: string[] = []
+    const sessions: Record<string, any> = {
+      'session-1': { id: 'session-1', messages: [
+        { role: 'user', text: 'what is this?', created_at: 1700000000, attachments: [{ type: 'image', path: '/a/uploads/cat.png', filename: 'cat.png' }] },
+        { role: 'assistant', text: 'A cat.', model: 'p:m', created_at: 1700000001, attachments: [],
+          tools: [{ tool: 'files__read', status: 'done', params: { path: 'cat.png' }, result: 'ok' }] },
+      ] },
+    }
+    let failNext = false
+    const remote = {
+      async get<T>(path: string): Promise<T> {
+        calls.push('GET ' + path)
+        if (failNext) { failNext = false; throw new Error('503: busy') }
+        if (path === '/api/sessions') {
+          return { sessions: [
+            { id: 'session-1', title: 'what is this?', messages: 2, created_at: 1700000000, updated_at: 1700000001 },
+            { id: 'session-5', title: 'known here', messages: 2, created_at: 1700000000, updated_at: 1700000001 },
+          ] } as T
+        }
+        const id = decodeURIComponent(path.slice('/api/sessions/'.length))
+        if (!sessions[id]) throw new Error('404: no conversation with id ' + id)
+        return sessions[id] as T
+      },
+      async del(path: string) { calls.push('DELETE ' + path); return { ok: true } },
+    }
+    return { remote, calls, failOnce: () => { failNext = true } }
+  }
+  const tick = () => new Promise((r) => setTimeout(r, 0))
+
+  it('adds unknown conversations and fetches their messages when opened', async () => {
+    const { remote, calls, failOnce } = fakeRemote()
+    const s = new ChatStore(() => {}, null, () => 5, remote) // starts with an empty "New chat", session-5
+    await s.sync()
+    expect(s.convs.map((c) => [c.id, c.title, !!c.remote])).toEqual([['session-5', 'New chat', false], ['session-1', 'what is this?', true]])
+    expect(calls).toEqual(['GET /api/sessions']) // the open one is local: nothing else fetched
+
+    failOnce()
+    s.select('session-1')
+    await tick()
+    expect(s.active.loadError).toBe('503: busy')
+    expect(s.active.messages).toEqual([])
+    s.select('session-1') // "Try again"
+    await tick()
+    const c = s.get('session-1')!
+    expect(c.remote).toBe(false)
+    expect(c.loadError).toBeUndefined()
+    expect(c.messages.map((m) => [m.role, m.text, m.ts])).toEqual([['user', 'what is this?', 1700000000000], ['agent', 'A cat.', 1700000001000]])
+    expect(c.messages[0].attachments).toEqual([{ type: 'image', path: '/a/uploads/cat.png', filename: 'cat.png' }])
+    expect(c.messages[1].model).toBe('p:m')
+    expect(c.messages[1].chips).toMatchObject([{ tool: 'files__read', status: 'done', params: { path: 'cat.png' }, result: 'ok' }])
+    expect(calls.filter((x) => x.startsWith('GET /api/sessions/'))).toEqual(['GET /api/sessions/session-1', 'GET /api/sessions/session-1'])
+
+    await s.sync() // known now: not added twice
+    expect(s.convs.length).toBe(2)
+  })
+
+  it('deletes a conversation on the gateway too', async () => {
+    const { remote, calls } = fakeRemote()
+    const s = new ChatStore(() => {}, null, () => 5, remote)
+    await s.sync()
+    s.remove('session-1')
+    expect(calls).toContain('DELETE /api/sessions/session-1')
+    expect(s.get('session-1')).toBeUndefined()
+  })
+
+  it('keeps working when the gateway has no stored conversations to offer', async () => {
+    const s = new ChatStore(() => {}, null, () => 1, { get: async () => { throw new Error('404: not found') }, del: async () => ({}) })
+    await s.sync()
+    expect(s.convs.length).toBe(1)
+  })
+})
+
 describe('parseToolEvent', () => {
   it('reads tool events and leaves plain text alone', () => {
     expect(parseToolEvent('Thinking...')).toBeNull()

@@ -41,6 +41,18 @@ export interface Command { name: string; description: string; menu: boolean; hel
 export interface CommandsBody { commands: Command[] }
 export interface PairingInfo { lan: boolean; host: string; port: number; token: string; urls: string[]; qr_png: string }
 export interface ConfigWrite { ok: boolean; restart_required: boolean }
+export interface SessionList { sessions: { id: string; title: string; messages: number; created_at: number; updated_at: number }[] }
+export interface SessionBody {
+  id: string
+  messages: {
+    role: 'user' | 'assistant'
+    text: string
+    model?: string
+    created_at: number
+    attachments: Attachment[]
+    tools?: { tool: string; status: 'done' | 'error'; params?: unknown; result?: string; error?: string }[]
+  }[]
+}
 export interface OkBody { ok: boolean }
 export interface LogEntry { ts: number; event: string; [k: string]: unknown }
 
