@@ -111,6 +111,30 @@ async function send(page, text) {
   await page.getByLabel('Message', { exact: true }).fill(text)
   await page.getByLabel('Message', { exact: true }).press('Enter')
 }
+// rest calls the gateway's REST API as another client would; non-2xx throws.
+async function rest(path, { method = 'GET', json } = {}) {
+  const headers = { Authorization: 'Bearer ' + TOKEN }
+  if (json !== undefined) headers['Content-Type'] = 'application/json'
+  const r = await fetch(base + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) })
+  const text = await r.text()
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`)
+  return text ? JSON.parse(text) : undefined
+}
+// until polls fn (every 100 ms) until it returns something truthy, and returns that.
+async function until(what, fn, timeout = T) {
+  const deadline = Date.now() + timeout
+  let last
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v) return v
+    } catch (e) {
+      last = e
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}` + (last ? ': ' + last.message : ''))
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
 
 await test('pairing link logs in and leaves no token in the URL', async (page) => {
   await page.goto(`${base}/?token=${TOKEN}#/chat`)
@@ -377,6 +401,125 @@ await test('settings pages show the gateway state', async (page) => {
   await open(page, '/pairing')
   await page.getByLabel('Allow other devices').waitFor({ timeout: T })
   await shot(page, 'pairing')
+})
+
+await test('settings MCP: add a command server, it connects with its tools, disable, enable, delete', async (page) => {
+  const name = 'e2e-tiny-' + Date.now().toString(36)
+  const stored = async () => (await rest('/api/mcps')).mcps.find((m) => m.name === name)
+  page.on('dialog', (d) => d.accept()) // the Delete confirmation
+  try {
+    await open(page, '/settings/mcp')
+    const form = page.getByRole('form', { name: 'Add MCP server' })
+    await form.getByLabel('Name').fill(name)
+    await form.getByLabel('Kind').selectOption('command')
+    await form.getByLabel('Command').fill(`${process.execPath} ${join(here, 'tiny-mcp.mjs')}`)
+    await form.getByRole('button', { name: 'Add' }).click()
+    const row = page.locator(`tr[data-mcp="${name}"]`)
+    await row.locator('.st.connected').waitFor({ timeout: T })
+    await row.getByRole('cell', { name: '2', exact: true }).waitFor({ timeout: T }) // tiny-mcp offers echo and now
+    if (!(await row.textContent()).includes('tiny-mcp.mjs')) throw new Error('the command is not shown: ' + (await row.textContent()))
+    let m = await until('the server connected in /api/mcps', async () => { const r = await stored(); return r?.status === 'connected' && r })
+    if (m.kind !== 'custom' || !m.enabled || m.tools !== 2) throw new Error('stored row: ' + JSON.stringify(m))
+    if (m.command.join(' ') !== `${process.execPath} ${join(here, 'tiny-mcp.mjs')}`) throw new Error('stored command: ' + JSON.stringify(m.command))
+    if ((await form.getByLabel('Name').inputValue()) !== '') throw new Error('the form was not cleared after Add')
+
+    await row.getByRole('button', { name: `Disable ${name}` }).click()
+    await row.getByRole('button', { name: `Enable ${name}` }).waitFor({ timeout: T })
+    await row.locator('.st.disabled').waitFor({ timeout: T })
+    m = await stored()
+    if (m.enabled || m.status !== 'disabled') throw new Error('after Disable: ' + JSON.stringify({ enabled: m.enabled, status: m.status }))
+
+    await row.getByRole('button', { name: `Enable ${name}` }).click()
+    await row.getByRole('button', { name: `Disable ${name}` }).waitFor({ timeout: T })
+    await row.locator('.st.connected').waitFor({ timeout: T })
+    m = await stored()
+    if (!m.enabled || m.status !== 'connected' || m.tools !== 2) throw new Error('after Enable: ' + JSON.stringify({ enabled: m.enabled, status: m.status, tools: m.tools }))
+
+    await row.getByRole('button', { name: `Delete ${name}` }).click()
+    await row.waitFor({ state: 'detached', timeout: T })
+    if (await stored()) throw new Error('still in /api/mcps after Delete')
+    if (await page.getByRole('alert').count()) throw new Error('error shown: ' + (await page.getByRole('alert').textContent()))
+  } finally {
+    await rest(`/api/mcps/${encodeURIComponent(name)}`, { method: 'DELETE' }).catch(() => {})
+  }
+})
+
+await test('settings tasks: add a scheduled task, pause and resume it, delete it', async (page) => {
+  const name = 'e2e task ' + Date.now().toString(36)
+  const stored = async () => (await rest('/api/scheduled-tasks')).tasks.find((t) => t.name === name)
+  page.on('dialog', (d) => d.accept()) // the Delete confirmation
+  try {
+    await open(page, '/settings/tasks')
+    const form = page.getByRole('form', { name: 'Add scheduled task' })
+    await form.getByLabel('Task name').fill(name)
+    await form.getByLabel('Schedule (cron)').fill('30 7 * * 1-5')
+    await form.getByLabel('Prompt').fill('Summarise the e2e inbox.')
+    await form.getByRole('button', { name: 'Add task' }).click()
+    const row = page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) })
+    await row.waitFor({ timeout: T })
+    await row.getByText('30 7 * * 1-5').waitFor({ timeout: T })
+    await row.getByText('Summarise the e2e inbox.').waitFor({ timeout: T })
+    const box = row.getByRole('checkbox', { name: `Enabled ${name}` })
+    if (!(await box.isChecked())) throw new Error('a new task is shown paused')
+    let t = await until('the task in /api/scheduled-tasks', stored)
+    if (t.cron_expression !== '30 7 * * 1-5' || t.prompt !== 'Summarise the e2e inbox.' || !t.enabled || !t.next_run)
+      throw new Error('stored task: ' + JSON.stringify(t))
+    if ((await form.getByLabel('Task name').inputValue()) !== '') throw new Error('the form was not cleared after Add task')
+
+    await box.uncheck()
+    t = await until('the task paused', async () => { const x = await stored(); return x && !x.enabled && x })
+    await open(page, '/settings/tasks') // a fresh load shows what the gateway has
+    await row.waitFor({ timeout: T })
+    if (await box.isChecked()) throw new Error('the paused task is shown enabled after a reload')
+    await box.check()
+    await until('the task resumed', async () => (await stored())?.enabled)
+
+    await row.getByRole('button', { name: `Delete ${name}` }).click()
+    await row.waitFor({ state: 'detached', timeout: T })
+    if (await stored()) throw new Error('still in /api/scheduled-tasks after Delete')
+    if (await page.getByRole('alert').count()) throw new Error('error shown: ' + (await page.getByRole('alert').textContent()))
+  } finally {
+    const left = await stored().catch(() => null)
+    if (left) await rest(`/api/scheduled-tasks/${encodeURIComponent(left.id)}`, { method: 'DELETE' }).catch(() => {})
+  }
+})
+
+await test('settings general: a changed agent name and system prompt are saved and still there after a reload', async (page) => {
+  const before = await rest('/api/config')
+  const name = 'E2E Renamed ' + Date.now().toString(36)
+  const prompt = 'You are a renamed test agent.\nSecond line.'
+  try {
+    await open(page, '/settings/general')
+    const form = page.getByRole('form', { name: 'General settings' })
+    await form.getByLabel('Agent name').fill(name)
+    await form.getByLabel('System prompt').fill(prompt)
+    await form.getByRole('button', { name: 'Save' }).click()
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: T })
+    if (await page.getByRole('alert').count()) throw new Error('error shown: ' + (await page.getByRole('alert').textContent()))
+    const cfg = await rest('/api/config')
+    if (cfg.name !== name || cfg.system_prompt !== prompt) throw new Error('/api/config after Save: ' + JSON.stringify({ name: cfg.name, system_prompt: cfg.system_prompt }))
+    if ((await rest('/api/config/name')) !== name) throw new Error('/api/config/name disagrees')
+    await page.reload()
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
+    await form.getByLabel('Agent name').waitFor({ timeout: T })
+    const shown = await form.getByLabel('Agent name').inputValue()
+    if (shown !== name) throw new Error('after a reload the name is ' + JSON.stringify(shown))
+    const shownPrompt = await form.getByLabel('System prompt').inputValue()
+    if (shownPrompt !== prompt) throw new Error('after a reload the prompt is ' + JSON.stringify(shownPrompt))
+    const brand = await page.locator('nav .brand').textContent()
+    if (!brand.includes(name)) throw new Error('the new name is not in the header after a reload: ' + brand)
+    // Put the original values back through the page, as a user would.
+    await form.getByLabel('Agent name').fill(before.name)
+    await form.getByLabel('System prompt').fill(before.system_prompt)
+    await form.getByRole('button', { name: 'Save' }).click()
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor({ timeout: T })
+    const back = await rest('/api/config')
+    if (back.name !== before.name || back.system_prompt !== before.system_prompt) throw new Error('original values not restored: ' + JSON.stringify({ name: back.name, system_prompt: back.system_prompt }))
+  } finally {
+    const now = await rest('/api/config').catch(() => null)
+    if (now && now.name !== before.name) await rest('/api/config/name', { method: 'PATCH', json: before.name }).catch(() => {})
+    if (now && now.system_prompt !== before.system_prompt) await rest('/api/config/system_prompt', { method: 'PATCH', json: before.system_prompt }).catch(() => {})
+  }
 })
 
 await test('phone-sized viewport', async () => {
