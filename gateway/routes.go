@@ -52,7 +52,7 @@ func (s *Server) routes() http.Handler {
 		r.Post("/models/{name}/test", s.handle("models.test", s.testModel)) // body: {model_id?}
 		r.Get("/providers", s.handle("providers", s.listProviders))
 		r.Post("/providers/test", s.handle("providers.test", s.testProvider)) // body: {provider, model_id?}
-		r.Get("/sessions", s.handle("sessions", s.listSessions)) // stored conversations, newest first
+		r.Get("/sessions", s.handle("sessions", s.listSessions))              // stored conversations, newest first
 		r.Get("/sessions/{id}", s.handle("session", s.getSession))
 		r.Delete("/sessions/{id}", s.handle("session", s.deleteSession))
 		// -- vault (issue 4) --

@@ -9,7 +9,7 @@
 // The last line is "N passed, M failed"; the exit code is 1 when M > 0.
 import { chromium } from 'playwright-core'
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, rmSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -412,7 +412,11 @@ await test('settings MCP: add a command server, it connects with its tools, disa
     const form = page.getByRole('form', { name: 'Add MCP server' })
     await form.getByLabel('Name').fill(name)
     await form.getByLabel('Kind').selectOption('command')
-    await form.getByLabel('Command').fill(`${process.execPath} ${join(here, 'tiny-mcp.mjs')}`)
+    // From a folder with a space in its name: the quotes keep the path one argument.
+    const script = join(tmp, 'my tools', 'tiny-mcp.mjs')
+    mkdirSync(dirname(script), { recursive: true })
+    copyFileSync(join(here, 'tiny-mcp.mjs'), script)
+    await form.getByLabel('Command').fill(`"${process.execPath}" "${script}"`)
     await form.getByRole('button', { name: 'Add' }).click()
     const row = page.locator(`tr[data-mcp="${name}"]`)
     await row.locator('.st.connected').waitFor({ timeout: T })
@@ -420,7 +424,7 @@ await test('settings MCP: add a command server, it connects with its tools, disa
     if (!(await row.textContent()).includes('tiny-mcp.mjs')) throw new Error('the command is not shown: ' + (await row.textContent()))
     let m = await until('the server connected in /api/mcps', async () => { const r = await stored(); return r?.status === 'connected' && r })
     if (m.kind !== 'custom' || !m.enabled || m.tools !== 2) throw new Error('stored row: ' + JSON.stringify(m))
-    if (m.command.join(' ') !== `${process.execPath} ${join(here, 'tiny-mcp.mjs')}`) throw new Error('stored command: ' + JSON.stringify(m.command))
+    if (JSON.stringify(m.command) !== JSON.stringify([process.execPath, script])) throw new Error('stored command: ' + JSON.stringify(m.command))
     if ((await form.getByLabel('Name').inputValue()) !== '') throw new Error('the form was not cleared after Add')
 
     await row.getByRole('button', { name: `Disable ${name}` }).click()
