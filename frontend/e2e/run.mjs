@@ -503,6 +503,8 @@ await test('settings general: a changed agent name and system prompt are saved a
     const cfg = await rest('/api/config')
     if (cfg.name !== name || cfg.system_prompt !== prompt) throw new Error('/api/config after Save: ' + JSON.stringify({ name: cfg.name, system_prompt: cfg.system_prompt }))
     if ((await rest('/api/config/name')) !== name) throw new Error('/api/config/name disagrees')
+    // The header follows at once (the config resource_event), no reload needed.
+    await page.locator('nav .brand').filter({ hasText: name }).waitFor({ timeout: T })
     await page.reload()
     await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T })
     await form.getByLabel('Agent name').waitFor({ timeout: T })

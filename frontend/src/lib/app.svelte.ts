@@ -4,7 +4,7 @@ import { GatewayClient, tabClientId, type ConnState } from './client'
 import { ChatStore } from './chat.svelte'
 import { resolveConnection, saveToken, type Conn } from './conn'
 import { del, get, setConn } from './api'
-import type { AuthOk, Command, ResourceEvent } from './protocol'
+import type { AgentInfo, AuthOk, Command, ResourceEvent } from './protocol'
 
 class AppState {
   conn = $state<Conn & { desktop: boolean }>({ base_url: '', ws_url: '', token: '', desktop: false })
@@ -67,6 +67,7 @@ class AppState {
         this.loadCommands()
         void this.chat.sync()
       } else if (f.type === 'resource_event') {
+        if (f.resource === 'config') void this.refreshName()
         for (const fn of this.resourceListeners) fn(f)
       } else this.chat.handle(f)
     })
@@ -78,6 +79,16 @@ class AppState {
     this.conn = { ...this.conn, token }
     setConn(this.conn)
     this.connect()
+  }
+
+  /** The agent's name changes with the config (Settings → General), not only at login. */
+  async refreshName() {
+    try {
+      const a = await get<AgentInfo>('/api/agent-info')
+      if (this.info && a.name) this.info = { ...this.info, agent_name: a.name }
+    } catch {
+      /* the name shown stays as it was */
+    }
   }
 
   async loadCommands() {
