@@ -448,6 +448,24 @@ await test('settings MCP: add a command server, it connects with its tools, disa
   }
 })
 
+await test('settings tasks: a pause the gateway refuses is shown, and the box flips back', async (page) => {
+  const task = await rest('/api/scheduled-tasks', { method: 'POST', json: { name: 'e2e-refused-' + Date.now().toString(36), cron_expression: '0 9 * * *', prompt: 'noop' } })
+  try {
+    await page.route(/\/api\/scheduled-tasks\/[^/]+$/, (route) => route.request().method() === 'PATCH'
+      ? route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'database is locked' }) })
+      : route.continue())
+    await open(page, '/settings/tasks')
+    const box = page.getByLabel(`Enabled ${task.name}`)
+    await box.waitFor({ timeout: T })
+    await box.click()
+    await page.getByRole('alert').filter({ hasText: 'database is locked' }).waitFor({ timeout: T })
+    await until('the box to show the task enabled again', () => box.isChecked())
+    if (!(await rest('/api/scheduled-tasks/' + task.id)).enabled) throw new Error('the task was paused after all')
+  } finally {
+    await rest('/api/scheduled-tasks/' + task.id, { method: 'DELETE' }).catch(() => {})
+  }
+})
+
 await test('settings tasks: add a scheduled task, pause and resume it, delete it', async (page) => {
   const name = 'e2e task ' + Date.now().toString(36)
   const stored = async () => (await rest('/api/scheduled-tasks')).tasks.find((t) => t.name === name)
