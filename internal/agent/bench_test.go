@@ -60,3 +60,75 @@ func BenchmarkTurn(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSessions lists the stored conversations and reads one back
+// (GET /api/sessions and /api/sessions/{id}) over a year of heavy use:
+// 1,000 sessions of 20 turns, each turn a user message, a tool call, its
+// result and the answer (80,000 rows). turn_baseline is one turn of the
+// agent loop (zero-latency model) on the same database, for scale.
+func BenchmarkSessions(b *testing.B) {
+	e := newEnv(b, yamlFor("openai"))
+	ctx := context.Background()
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := float64(time.Now().Unix())
+	for s := range 1000 {
+		for t := range 20 {
+			turn := fmt.Sprintf("t%d-%d", s, t)
+			at := now - float64((1000-s)*3600+(20-t)*60)
+			for _, m := range []struct{ role, content, calls, callID string }{
+				{"user", "please look up the weather in Lisbon and summarise the forecast for the week", "", ""},
+				{"assistant", "", `[{"id":"c1","name":"fetch__get","args":{"url":"https://example.com/weather"}}]`, ""},
+				{"tool", "sunny, 24 degrees, light wind from the north-west, no rain expected until Friday", "", "c1"},
+				{"assistant", "It will be sunny all week, around 24 degrees, with rain possible on Friday.", "", ""},
+			} {
+				var calls, callID any
+				if m.calls != "" {
+					calls = m.calls
+				}
+				if m.callID != "" {
+					callID = m.callID
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO messages (session_id, turn_id, role, content, tool_calls, tool_call_id, tool_name, is_error, model, created_at)
+					VALUES (?, ?, ?, ?, ?, ?, NULL, 0, 'openai:gpt-4o-mini', ?)`, fmt.Sprintf("session-%d", s), turn, m.role, m.content, calls, callID, at); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	e.agent, err = agent.New(agent.Config{Settings: e.settings, DB: e.db, Usage: e.usage,
+		OpenProvider: func(context.Context, string, llm.Config) (llm.Provider, error) { return instant{}, nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("list", func(b *testing.B) {
+		for b.Loop() {
+			list, err := e.agent.Sessions(ctx)
+			if err != nil || len(list) != 1000 {
+				b.Fatalf("%d sessions, %v", len(list), err)
+			}
+		}
+	})
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			entries, found, err := e.agent.Transcript(ctx, "session-500")
+			if err != nil || !found || len(entries) != 40 {
+				b.Fatalf("%d entries, %v", len(entries), err)
+			}
+		}
+	})
+	b.Run("turn_baseline", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if _, err := e.agent.Run(ctx, agent.Turn{SessionID: fmt.Sprintf("new-%d", i/20), Channel: "websocket", Text: "hello"}, nil); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}

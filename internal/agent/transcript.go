@@ -49,10 +49,9 @@ const titleRunes = 60
 
 // Sessions lists the stored conversations, the most recently active first.
 func (a *Agent) Sessions(ctx context.Context) ([]SessionInfo, error) {
-	rows, err := a.cfg.DB.QueryContext(ctx, `SELECT session_id, MIN(created_at), MAX(created_at),
-		SUM(role = 'user' OR (role = 'assistant' AND tool_calls IS NULL)),
-		(SELECT content FROM messages f WHERE f.session_id = m.session_id AND f.role = 'user' ORDER BY f.id LIMIT 1)
-		FROM messages m GROUP BY session_id ORDER BY MAX(created_at) DESC`)
+	// The conversations table is kept by triggers on messages (migration 0006).
+	rows, err := a.cfg.DB.QueryContext(ctx, `SELECT session_id, created_at, updated_at, messages, first_user
+		FROM conversations ORDER BY updated_at DESC, session_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -62,13 +61,13 @@ func (a *Agent) Sessions(ctx context.Context) ([]SessionInfo, error) {
 		var (
 			s                SessionInfo
 			created, updated float64
-			first            sql.NullString
+			first            string
 		)
 		if err := rows.Scan(&s.ID, &created, &updated, &s.Messages, &first); err != nil {
 			return nil, fmt.Errorf("list sessions: %w", err)
 		}
 		s.Created, s.Updated = unixTime(created), unixTime(updated)
-		words, files := SplitUserMessage(first.String)
+		words, files := SplitUserMessage(first)
 		if strings.TrimSpace(words) == "" && len(files) > 0 {
 			words = files[0].Name
 		}
