@@ -52,7 +52,9 @@ func (a *Agent) withImages(msgs []llm.Message) {
 			}
 			img, err := readImage(a.cfg.ImageDir, files[j].Path)
 			if err != nil {
-				a.log.Warn("image not sent to the model", "err", err)
+				if i == len(msgs)-1 { // said once, for the message that named it
+					a.log.Warn("image not sent to the model", "err", err)
+				}
 				continue
 			}
 			imgs = append(imgs, img)
